@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The test command (README): installs what the tests need on a fresh Debian machine, then runs every test.
+# Servers are not started here: the test fixtures start PostgreSQL and RabbitMQ as local processes on
+# 127.0.0.1 (random free ports, temporary data folders) and stop them afterwards.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
+command -v rabbitmq-server >/dev/null 2>&1 || [ -x /usr/sbin/rabbitmq-server ] || need+=(rabbitmq-server)
+if ((${#need[@]})); then
+  echo "installing: ${need[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  # Debian starts the packaged services where it can; the tests start their own, so stop those.
+  $SUDO service rabbitmq-server stop >/dev/null 2>&1 || true
+  $SUDO service postgresql stop >/dev/null 2>&1 || true
+fi
+
+results="artifacts/test-results"
+rm -rf "$results"
+set +e
+dotnet test ControlPlane.sln --logger "trx" --results-directory "$results" "$@"
+rc=$?
+set -e
+
+# One plain closing line over every test project, from the TRX files.
+passed=0; failed=0; skipped=0
+for f in "$results"/*.trx; do
+  [ -f "$f" ] || continue
+  line=$(grep -o '<Counters [^>]*>' "$f" | head -1)
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$line"); passed=$((passed + ${p:-0}))
+  fl=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$line"); failed=$((failed + ${fl:-0}))
+  nx=$(sed -n 's/.* notExecuted="\([0-9]*\)".*/\1/p' <<<"$line"); skipped=$((skipped + ${nx:-0}))
+done
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+if [ "$rc" -eq 0 ] && [ "$passed" -eq 0 ]; then echo "no test ran"; exit 1; fi
+exit "$rc"
