@@ -52,6 +52,8 @@ public sealed class TelemetryPipeline
     private readonly long _maxSkew;
     private readonly long _maxRateInterval;
     private int _batchStamp;
+    private long _lastWeightDt = -1;
+    private float _lastWeight;
 
     /// <summary>Creates the pipeline for a topology; all per-port memory is allocated here.</summary>
     /// <exception cref="FabricInputException">When the options are invalid.</exception>
@@ -184,8 +186,10 @@ public sealed class TelemetryPipeline
         var stamp = ++_batchStamp;
         var accepted = 0;
         List<Rejection>? rejections = null;
-        foreach (var s in batch.Ports)
+        var portList = batch.Ports;
+        for (var si = 0; si < portList.Count; si++)
         {
+            var s = portList[si];
             if (Sample(s, sw, t, corrected, batch.BootId, stamp, out var reason, out var detail))
             {
                 accepted++;
@@ -260,8 +264,10 @@ public sealed class TelemetryPipeline
         if ((uint)s.OperState > (uint)PortOperState.Testing) return Fail(RejectReason.OutOfRange, $"oper_state {(int)s.OperState} is not a known state", out reason, out detail);
 
         var mask = 0;
-        foreach (var q in s.Priorities)
+        var prioList = s.Priorities;
+        for (var qi = 0; qi < prioList.Count; qi++)
         {
+            var q = prioList[qi];
             if (q.Priority >= Priorities) return Fail(RejectReason.OutOfRange, $"priority {q.Priority} is above 7", out reason, out detail);
             if ((mask & (1 << (int)q.Priority)) != 0) return Fail(RejectReason.DuplicatePriority, $"priority {q.Priority} appears twice", out reason, out detail);
             mask |= 1 << (int)q.Priority;
@@ -320,8 +326,9 @@ public sealed class TelemetryPipeline
         }
         if (!rebase)
         {
-            foreach (var q in s.Priorities)
+            for (var qi = 0; qi < prioList.Count; qi++)
             {
+                var q = prioList[qi];
                 ref readonly var pr = ref _prio[idx * Priorities + (int)q.Priority];
                 if (pr.Time == 0) continue;
                 var pdt = (t - pr.Time) * 1e-9;
@@ -343,7 +350,7 @@ public sealed class TelemetryPipeline
         }
         else
         {
-            var w = (float)CounterMath.EwmaWeight(dt, _tauSeconds);
+            var w = Weight(dtN);
             for (var k = 0; k < Ctr.Count; k++)
             {
                 var rate = (float)(delta[k] / dt);
@@ -366,7 +373,7 @@ public sealed class TelemetryPipeline
             ps.TemperatureC = temp;
             ps.RxPowerMinDbm = rxMin;
         }
-        foreach (var q in s.Priorities) CommitPriority(idx, q, t, rebase);
+        for (var qi = 0; qi < prioList.Count; qi++) CommitPriority(idx, prioList[qi], t, rebase);
 
         var point = new RawPoint(corrected, txUtil, rxUtil, fecRate, dropRate,
             s.Optics is null ? float.NaN : ber, s.Optics is null ? float.NaN : temp, s.Optics is null ? float.NaN : rxMin);
@@ -386,7 +393,7 @@ public sealed class TelemetryPipeline
         {
             var dt = (t - pr.Time) * 1e-9;
             var pb = Layout.LineBytesPerSecond(idx) * dt * (1 + _o.LineRateTolerance);
-            var pauseBound = 1e6 * dt; // a pause quantum is at least 512 bit times: far fewer than a million per second
+            var pauseBound = pb / MinPacketBytes; // pause frames are packets too
             // A per-priority counter that went down without a port reset restarts that priority only.
             if (CounterMath.Delta(pr.TxBytes, q.TxBytes, pb, out var tx) != CounterStep.Reset
                 && CounterMath.Delta(pr.RxBytes, q.RxBytes, pb, out var rx) != CounterStep.Reset
@@ -394,7 +401,7 @@ public sealed class TelemetryPipeline
                 && CounterMath.Delta(pr.RxPause, q.RxPauseFrames, pauseBound, out var rp) != CounterStep.Reset
                 && tp <= pauseBound && rp <= pauseBound)
             {
-                var w = (float)CounterMath.EwmaWeight(dt, _tauSeconds);
+                var w = Weight(t - pr.Time);
                 Smooth(ref pr.TxRate, (float)(tx / dt), w, pr.HasRates);
                 Smooth(ref pr.RxRate, (float)(rx / dt), w, pr.HasRates);
                 Smooth(ref pr.TxPauseRate, (float)(tp / dt), w, pr.HasRates);
@@ -407,6 +414,17 @@ public sealed class TelemetryPipeline
         pr.TxPause = q.TxPauseFrames;
         pr.RxPause = q.RxPauseFrames;
         pr.Time = t;
+    }
+
+    /// <summary>EWMA weight for an interval; polls come at a steady rate, so the last interval's weight is kept.</summary>
+    private float Weight(long dtN)
+    {
+        if (dtN != _lastWeightDt)
+        {
+            _lastWeightDt = dtN;
+            _lastWeight = (float)CounterMath.EwmaWeight(dtN * 1e-9, _tauSeconds);
+        }
+        return _lastWeight;
     }
 
     private static void Smooth(ref float s, float r, float w, bool has) => s = has ? s + (r - s) * w : r;
