@@ -23,6 +23,7 @@ namespace ControlPlane.Telemetry;
 public sealed class LinkLoadSnapshotBuilder
 {
     private const double BerFloor = 1e-12;
+    private static readonly PriorityState NoPriority;
 
     private readonly TelemetryPipeline _p;
     private readonly TelemetryOptions _o;
@@ -168,8 +169,8 @@ public sealed class LinkLoadSnapshotBuilder
             for (var k = 0; k < TelemetryPipeline.Priorities; k++)
             {
                 if ((prioMask & (1 << k)) == 0) continue;
-                var qa = a >= 0 ? prs[a * TelemetryPipeline.Priorities + k] : default;
-                var qb = b >= 0 ? prs[b * TelemetryPipeline.Priorities + k] : default;
+                ref readonly var qa = ref a >= 0 ? ref prs[a * TelemetryPipeline.Priorities + k] : ref NoPriority;
+                ref readonly var qb = ref b >= 0 ? ref prs[b * TelemetryPipeline.Priorities + k] : ref NoPriority;
                 prio[k] = new Values
                 {
                     UtilAB = Math.Clamp(PickPrio(qa, freshA, qb, freshB) / line, 0, 1),
@@ -193,8 +194,9 @@ public sealed class LinkLoadSnapshotBuilder
         }
         if (ps.HasOptics) v.Ber = Math.Max(v.Ber, ps.PreFecBer);
         var prs = _p.PriorityStates;
-        for (var k = 0; k < TelemetryPipeline.Priorities; k++)
+        for (int m = ps.PriorityMask, k = 0; m != 0; m >>= 1, k++)
         {
+            if ((m & 1) == 0) continue;
             ref readonly var q = ref prs[pi * TelemetryPipeline.Priorities + k];
             if (q.Time == 0) continue;
             if (q.HasRates) v.Pause += q.TxPauseRate + q.RxPauseRate;

@@ -79,9 +79,13 @@ public sealed class PortDownsampler
     public void Add(int portIndex, in RawPoint p)
     {
         ref var a = ref _acc[portIndex];
-        var start = p.TimeUnixNanos - Mod(p.TimeUnixNanos, _bucket);
-        if (a.Samples > 0 && start > a.Start) Emit(portIndex, ref a);
-        if (a.Samples == 0) a.Start = start;
+        // Most points fall in the open bucket: skip the 64-bit division then.
+        if (a.Samples == 0 || p.TimeUnixNanos >= a.Start + _bucket)
+        {
+            var start = p.TimeUnixNanos - Mod(p.TimeUnixNanos, _bucket);
+            if (a.Samples > 0 && start > a.Start) Emit(portIndex, ref a);
+            if (a.Samples == 0) a.Start = start;
+        }
         a.Samples++;
         a.Fold(0, p.TxUtil);
         a.Fold(1, p.RxUtil);

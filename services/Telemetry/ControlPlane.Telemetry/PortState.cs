@@ -35,6 +35,7 @@ internal struct PortState
     public byte RateRejects;        // consecutive samples refused for a rate above line speed
     public bool HasRates;
     public bool HasOptics;
+    public byte PriorityMask;       // priorities ever reported on this port
     public float PreFecBer;
     public float TemperatureC;
     public float RxPowerMinDbm;

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using ControlPlane.Fabric;
 using ControlPlane.Protos.Fabric.V1;
-using Google.Protobuf;
 
 namespace ControlPlane.Telemetry;
 
@@ -52,6 +51,7 @@ public sealed class TelemetryPipeline
     private readonly long _maxSkew;
     private readonly long _maxRateInterval;
     private int _batchStamp;
+    private PortSampleData[] _samples = new PortSampleData[64];
     private long _lastWeightDt = -1;
     private float _lastWeight;
 
@@ -97,7 +97,11 @@ public sealed class TelemetryPipeline
     internal PortState[] PortStates => _ports;
     internal PriorityState[] PriorityStates => _prio;
 
-    /// <summary>Decodes and ingests one encoded batch. Never throws on bad bytes: they come back as a rejection.</summary>
+    /// <summary>
+    /// Decodes and ingests one encoded batch. Never throws on bad bytes: they come back as a rejection. Decoding reads
+    /// the wire format straight into flat per-pipeline buffers (see <c>TelemetryWire</c>; checked against
+    /// Google.Protobuf in the tests), so a batch costs two string allocations, not an object per sample.
+    /// </summary>
     /// <param name="payload">The protobuf encoding of a <see cref="TelemetryBatch"/>.</param>
     /// <param name="receiveUnixNanos">When the control plane received it (host clock).</param>
     /// <param name="transportAgent">Who the transport says sent it, named in the rejection when the bytes cannot be decoded.</param>
@@ -105,16 +109,11 @@ public sealed class TelemetryPipeline
     {
         if (payload.Length > _o.MaxBatchBytes)
             return RejectBatch(RejectReason.TooLarge, transportAgent, "", 0, $"batch is {payload.Length} bytes, limit {_o.MaxBatchBytes}");
-        TelemetryBatch batch;
-        try
-        {
-            batch = TelemetryBatch.Parser.ParseFrom(payload);
-        }
-        catch (InvalidProtocolBufferException ex)
-        {
-            return RejectBatch(RejectReason.Malformed, transportAgent, "", 0, $"not a TelemetryBatch ({payload.Length} bytes): {ex.Message}");
-        }
-        return Ingest(batch, receiveUnixNanos, transportAgent);
+        BatchHeader h = default;
+        var error = TelemetryWire.Decode(payload, ref h, ref _samples, _o.MaxPortsPerBatch, out var n);
+        if (error is not null)
+            return RejectBatch(RejectReason.Malformed, transportAgent, "", 0, $"not a TelemetryBatch ({payload.Length} bytes): {error}");
+        return IngestDecoded(ref h, n, receiveUnixNanos, transportAgent);
     }
 
     /// <summary>Decodes and ingests one encoded batch held in a sequence (as a bus or HTTP body delivers it).</summary>
@@ -123,34 +122,49 @@ public sealed class TelemetryPipeline
         if (payload.Length > _o.MaxBatchBytes)
             return RejectBatch(RejectReason.TooLarge, transportAgent, "", 0, $"batch is {payload.Length} bytes, limit {_o.MaxBatchBytes}");
         if (payload.IsSingleSegment) return Ingest(payload.FirstSpan, receiveUnixNanos, transportAgent);
-        TelemetryBatch batch;
+        var buffer = ArrayPool<byte>.Shared.Rent((int)payload.Length);
         try
         {
-            batch = TelemetryBatch.Parser.ParseFrom(payload);
+            payload.CopyTo(buffer);
+            return Ingest(buffer.AsSpan(0, (int)payload.Length), receiveUnixNanos, transportAgent);
         }
-        catch (InvalidProtocolBufferException ex)
+        finally
         {
-            return RejectBatch(RejectReason.Malformed, transportAgent, "", 0, $"not a TelemetryBatch ({payload.Length} bytes): {ex.Message}");
+            ArrayPool<byte>.Shared.Return(buffer);
         }
-        return Ingest(batch, receiveUnixNanos, transportAgent);
     }
 
-    /// <summary>Ingests one decoded batch.</summary>
+    /// <summary>Ingests one batch already decoded by Google.Protobuf.</summary>
     /// <param name="batch">The batch.</param>
     /// <param name="receiveUnixNanos">When the control plane received it (host clock).</param>
     /// <param name="transportAgent">The transport's identity of the sender, used when the batch names no agent.</param>
     public IngestResult Ingest(TelemetryBatch batch, long receiveUnixNanos, string? transportAgent = null)
     {
+        var h = new BatchHeader
+        {
+            SwitchName = batch.SwitchName, AgentId = batch.AgentId, Session = batch.SessionId, Sequence = batch.Sequence,
+            SampleTime = batch.SampleTimeUnixNanos, BootId = batch.BootId,
+        };
+        var n = batch.Ports.Count;
+        if (n <= _o.MaxPortsPerBatch)
+        {
+            if (_samples.Length < n) Array.Resize(ref _samples, n);
+            for (var i = 0; i < n; i++) PortSampleData.From(batch.Ports[i], ref _samples[i]);
+        }
+        return IngestDecoded(ref h, n, receiveUnixNanos, transportAgent);
+    }
+
+    private IngestResult IngestDecoded(ref BatchHeader batch, int n, long receiveUnixNanos, string? transportAgent)
+    {
         var agent = batch.AgentId.Length > 0 ? batch.AgentId : transportAgent ?? "(unknown)";
         var name = batch.SwitchName;
-        var n = batch.Ports.Count;
         if (batch.AgentId.Length == 0) return RejectBatch(RejectReason.MissingField, agent, name, n, "agent_id is empty");
         if (name.Length == 0) return RejectBatch(RejectReason.MissingField, agent, name, n, "switch_name is empty");
         if (n > _o.MaxPortsPerBatch) return RejectBatch(RejectReason.TooLarge, agent, name, n, $"{n} port samples, limit {_o.MaxPortsPerBatch}");
         var sw = Layout.Topology.FindSwitch(name);
         if (sw < 0) return RejectBatch(RejectReason.UnknownSwitch, agent, name, n, $"switch_name '{name}' is not in fabric '{Layout.Topology.Name}'");
 
-        var t = batch.SampleTimeUnixNanos;
+        var t = batch.SampleTime;
         var ahead = t - receiveUnixNanos;
         if (ahead > _maxSkew)
             return RejectBatch(RejectReason.TimestampInFuture, agent, name, n, $"sample_time_unix_nanos {t} is {ahead / 1e9:F1} s ahead of receive time, limit {_o.MaxClockSkew.TotalSeconds} s");
@@ -159,7 +173,7 @@ public sealed class TelemetryPipeline
 
         ref var ss = ref _switches[sw];
         long missed = 0;
-        if (ss.HasSession && ss.Session == batch.SessionId)
+        if (ss.HasSession && ss.Session == batch.Session)
         {
             if (batch.Sequence == ss.Sequence) return RejectBatch(RejectReason.DuplicateBatch, agent, name, n, $"sequence {batch.Sequence} already accepted");
             if (batch.Sequence < ss.Sequence) return RejectBatch(RejectReason.OutOfOrderBatch, agent, name, n, $"sequence {batch.Sequence} after {ss.Sequence}");
@@ -171,7 +185,7 @@ public sealed class TelemetryPipeline
         // Batch accepted as a whole: record sequence and clock offset before the samples.
         if (missed > 0) Metrics.MissedBatches(missed);
         ss.HasSession = true;
-        ss.Session = batch.SessionId;
+        ss.Session = batch.Session;
         ss.Sequence = batch.Sequence;
         ss.LastSampleTime = t;
         ss.BootId = batch.BootId;
@@ -186,11 +200,10 @@ public sealed class TelemetryPipeline
         var stamp = ++_batchStamp;
         var accepted = 0;
         List<Rejection>? rejections = null;
-        var portList = batch.Ports;
-        for (var si = 0; si < portList.Count; si++)
+        for (var si = 0; si < n; si++)
         {
-            var s = portList[si];
-            if (Sample(s, sw, t, corrected, batch.BootId, stamp, out var reason, out var detail))
+            ref var s = ref _samples[si];
+            if (Sample(ref s, sw, t, corrected, batch.BootId, stamp, out var reason, out var detail))
             {
                 accepted++;
             }
@@ -251,7 +264,7 @@ public sealed class TelemetryPipeline
         return new IngestResult(0, samples, [r]);
     }
 
-    private bool Sample(PortSample s, int sw, long t, long corrected, ulong bootId, int stamp, out RejectReason reason, out string? detail)
+    private bool Sample(ref PortSampleData s, int sw, long t, long corrected, ulong bootId, int stamp, out RejectReason reason, out string? detail)
     {
         detail = null;
         reason = default;
@@ -261,36 +274,25 @@ public sealed class TelemetryPipeline
         ref var ps = ref _ports[idx];
         if (ps.BatchStamp == stamp) return Fail(RejectReason.DuplicatePort, $"port {s.Port} appears twice in the batch", out reason, out detail);
         ps.BatchStamp = stamp;
-        if ((uint)s.OperState > (uint)PortOperState.Testing) return Fail(RejectReason.OutOfRange, $"oper_state {(int)s.OperState} is not a known state", out reason, out detail);
+        if ((uint)s.OperState > (uint)PortOperState.Testing) return Fail(RejectReason.OutOfRange, $"oper_state {s.OperState} is not a known state", out reason, out detail);
 
+        // At most 9 entries are kept: a 9th entry is necessarily a duplicate or above 7, so it is caught here.
+        var prioCount = Math.Min(s.PriorityCount, TelemetryWire.MaxPriorityEntries);
         var mask = 0;
-        var prioList = s.Priorities;
-        for (var qi = 0; qi < prioList.Count; qi++)
+        for (var qi = 0; qi < prioCount; qi++)
         {
-            var q = prioList[qi];
+            ref readonly var q = ref s.Priority[qi];
             if (q.Priority >= Priorities) return Fail(RejectReason.OutOfRange, $"priority {q.Priority} is above 7", out reason, out detail);
             if ((mask & (1 << (int)q.Priority)) != 0) return Fail(RejectReason.DuplicatePriority, $"priority {q.Priority} appears twice", out reason, out detail);
             mask |= 1 << (int)q.Priority;
             if (q.QueueBytes > (ulong)_o.MaxQueueBytes) return Fail(RejectReason.OutOfRange, $"priorities[{q.Priority}].queue_bytes {q.QueueBytes} is above {_o.MaxQueueBytes}", out reason, out detail);
         }
         float ber = 0, temp = 0, rxMin = 0;
-        if (s.Optics is { } o && !CheckOptics(o, out reason, out detail, out ber, out temp, out rxMin)) return false;
+        if (s.HasOptics && !CheckOptics(ref s, out reason, out detail, out ber, out temp, out rxMin)) return false;
 
         // Counters: decide baseline, wrap, reset or impossible before touching state.
-        PortCounters cur = default;
-        cur[Ctr.TxBytes] = s.TxBytes;
-        cur[Ctr.RxBytes] = s.RxBytes;
-        cur[Ctr.TxPackets] = s.TxPackets;
-        cur[Ctr.RxPackets] = s.RxPackets;
-        cur[Ctr.TxDrops] = s.TxDrops;
-        cur[Ctr.RxDrops] = s.RxDrops;
-        cur[Ctr.Ecn] = s.EcnMarkedPackets;
-        cur[Ctr.FecCorrected] = s.FecCorrectedCodewords;
-        cur[Ctr.FecUncorrected] = s.FecUncorrectedCodewords;
-        cur[Ctr.SymbolErrors] = s.SymbolErrors;
-        cur[Ctr.LinkDowns] = s.LinkDownCount;
-
-        var rebase = ps.SwitchTime == 0 || ps.BootId != bootId || ps.Epoch != s.CounterEpoch;
+        ref readonly var cur = ref s.Counters;
+        var rebase = ps.SwitchTime == 0 || ps.BootId != bootId || ps.Epoch != s.Epoch;
         if (rebase && ps.SwitchTime != 0) Metrics.CounterReset();
         long dtN = 0;
         if (!rebase)
@@ -304,14 +306,26 @@ public sealed class TelemetryPipeline
             }
         }
         var dt = dtN * 1e-9;
-        var lineBytes = Layout.LineBytesPerSecond(idx) * dt * (1 + _o.LineRateTolerance);
+        var line = Layout.LineBytesPerSecond(idx);
+        var lineBytes = line * dt * (1 + _o.LineRateTolerance);
         PortCounters delta = default;
         var wraps = 0;
         if (!rebase)
         {
+            var packetBound = lineBytes / MinPacketBytes;
+            var codewordBound = lineBytes * 8 / CodewordBits;
+            var symbolBound = lineBytes * 8 / 10;
+            var flapBound = 10 + 1000 * dt;
             for (var k = 0; k < Ctr.Count; k++)
             {
-                var bound = Bound(k, lineBytes, dt);
+                var bound = k switch
+                {
+                    Ctr.TxBytes or Ctr.RxBytes => lineBytes,
+                    Ctr.FecCorrected or Ctr.FecUncorrected => codewordBound,
+                    Ctr.SymbolErrors => symbolBound,
+                    Ctr.LinkDowns => flapBound,
+                    _ => packetBound,
+                };
                 var step = CounterMath.Delta(ps.Counters[k], cur[k], bound, out var d);
                 if (step == CounterStep.Reset)
                 {
@@ -320,21 +334,20 @@ public sealed class TelemetryPipeline
                     break;
                 }
                 if (step == CounterStep.Wrapped) wraps++;
-                if (d > bound) return RateReject(ref ps, in cur, t, bootId, s, $"{CounterName(k)} rose by {d} in {dt * 1e3:F1} ms, above the {Layout.LineBytesPerSecond(idx) * 8 / 1e9:F0} Gb/s line rate allows", out reason, out detail);
+                if (d > bound) return RateReject(ref ps, in cur, t, bootId, s.Epoch, $"{CounterName(k)} rose by {d} in {dt * 1e3:F1} ms, above the {line * 8 / 1e9:F0} Gb/s line rate allows", out reason, out detail);
                 delta[k] = d;
             }
         }
         if (!rebase)
         {
-            for (var qi = 0; qi < prioList.Count; qi++)
+            for (var qi = 0; qi < prioCount; qi++)
             {
-                var q = prioList[qi];
+                ref readonly var q = ref s.Priority[qi];
                 ref readonly var pr = ref _prio[idx * Priorities + (int)q.Priority];
                 if (pr.Time == 0) continue;
-                var pdt = (t - pr.Time) * 1e-9;
-                var pb = Layout.LineBytesPerSecond(idx) * pdt * (1 + _o.LineRateTolerance);
+                var pb = line * ((t - pr.Time) * 1e-9) * (1 + _o.LineRateTolerance);
                 if (q.TxBytes >= pr.TxBytes && q.TxBytes - pr.TxBytes > pb || q.RxBytes >= pr.RxBytes && q.RxBytes - pr.RxBytes > pb)
-                    return RateReject(ref ps, in cur, t, bootId, s, $"priorities[{q.Priority}] bytes rose faster than the line rate allows", out reason, out detail);
+                    return RateReject(ref ps, in cur, t, bootId, s.Epoch, $"priorities[{q.Priority}] bytes rose faster than the line rate allows", out reason, out detail);
             }
         }
         if (!rebase) for (var w = 0; w < wraps; w++) Metrics.CounterWrap();
@@ -342,49 +355,50 @@ public sealed class TelemetryPipeline
         // Commit.
         ps.RateRejects = 0;
         float txUtil = float.NaN, rxUtil = float.NaN, fecRate = float.NaN, dropRate = float.NaN;
-        var line = Layout.LineBytesPerSecond(idx);
         if (rebase)
         {
             ps.BootId = bootId;
-            ps.Epoch = s.CounterEpoch;
+            ps.Epoch = s.Epoch;
         }
         else
         {
             var w = Weight(dtN);
+            var inv = 1 / dt;
             for (var k = 0; k < Ctr.Count; k++)
             {
-                var rate = (float)(delta[k] / dt);
+                var rate = (float)(delta[k] * inv);
                 ps.Rates[k] = ps.HasRates ? ps.Rates[k] + (rate - ps.Rates[k]) * w : rate;
             }
             ps.HasRates = true;
-            txUtil = (float)(delta[Ctr.TxBytes] / dt / line);
-            rxUtil = (float)(delta[Ctr.RxBytes] / dt / line);
-            fecRate = (float)(delta[Ctr.FecUncorrected] / dt);
-            dropRate = (float)((delta[Ctr.TxDrops] + delta[Ctr.RxDrops]) / dt);
+            txUtil = (float)(delta[Ctr.TxBytes] * inv / line);
+            rxUtil = (float)(delta[Ctr.RxBytes] * inv / line);
+            fecRate = (float)(delta[Ctr.FecUncorrected] * inv);
+            dropRate = (float)((delta[Ctr.TxDrops] + delta[Ctr.RxDrops]) * inv);
         }
         ps.Counters = cur;
         ps.SwitchTime = t;
         ps.SeenTime = corrected;
         ps.OperState = (byte)s.OperState;
-        if (s.Optics is not null)
+        if (s.HasOptics)
         {
             ps.HasOptics = true;
             ps.PreFecBer = ber;
             ps.TemperatureC = temp;
             ps.RxPowerMinDbm = rxMin;
         }
-        for (var qi = 0; qi < prioList.Count; qi++) CommitPriority(idx, prioList[qi], t, rebase);
+        for (var qi = 0; qi < prioCount; qi++) CommitPriority(idx, in s.Priority[qi], t, rebase, line);
+        ps.PriorityMask |= (byte)mask;
 
         var point = new RawPoint(corrected, txUtil, rxUtil, fecRate, dropRate,
-            s.Optics is null ? float.NaN : ber, s.Optics is null ? float.NaN : temp, s.Optics is null ? float.NaN : rxMin);
+            s.HasOptics ? ber : float.NaN, s.HasOptics ? temp : float.NaN, s.HasOptics ? rxMin : float.NaN);
         _raw[idx * _depth + ps.RawHead] = point;
-        ps.RawHead = (ps.RawHead + 1) % _depth;
+        if (++ps.RawHead == _depth) ps.RawHead = 0;
         if (ps.RawCount < _depth) ps.RawCount++;
         Downsampler.Add(idx, point);
         return true;
     }
 
-    private void CommitPriority(int idx, PrioritySample q, long t, bool portRebased)
+    private void CommitPriority(int idx, in PriorityData q, long t, bool portRebased, float line)
     {
         ref var pr = ref _prio[idx * Priorities + (int)q.Priority];
         pr.QueueBytes = (long)q.QueueBytes;
@@ -392,13 +406,13 @@ public sealed class TelemetryPipeline
         if (!portRebased && pr.Time != 0 && t > pr.Time)
         {
             var dt = (t - pr.Time) * 1e-9;
-            var pb = Layout.LineBytesPerSecond(idx) * dt * (1 + _o.LineRateTolerance);
+            var pb = line * dt * (1 + _o.LineRateTolerance);
             var pauseBound = pb / MinPacketBytes; // pause frames are packets too
             // A per-priority counter that went down without a port reset restarts that priority only.
             if (CounterMath.Delta(pr.TxBytes, q.TxBytes, pb, out var tx) != CounterStep.Reset
                 && CounterMath.Delta(pr.RxBytes, q.RxBytes, pb, out var rx) != CounterStep.Reset
-                && CounterMath.Delta(pr.TxPause, q.TxPauseFrames, pauseBound, out var tp) != CounterStep.Reset
-                && CounterMath.Delta(pr.RxPause, q.RxPauseFrames, pauseBound, out var rp) != CounterStep.Reset
+                && CounterMath.Delta(pr.TxPause, q.TxPause, pauseBound, out var tp) != CounterStep.Reset
+                && CounterMath.Delta(pr.RxPause, q.RxPause, pauseBound, out var rp) != CounterStep.Reset
                 && tp <= pauseBound && rp <= pauseBound)
             {
                 var w = Weight(t - pr.Time);
@@ -411,9 +425,47 @@ public sealed class TelemetryPipeline
         }
         pr.TxBytes = q.TxBytes;
         pr.RxBytes = q.RxBytes;
-        pr.TxPause = q.TxPauseFrames;
-        pr.RxPause = q.RxPauseFrames;
+        pr.TxPause = q.TxPause;
+        pr.RxPause = q.RxPause;
         pr.Time = t;
+    }
+
+    private bool RateReject(ref PortState ps, in PortCounters cur, long t, ulong bootId, uint epoch, string text, out RejectReason reason, out string? detail)
+    {
+        if (++ps.RateRejects >= _o.RebaselineAfterRateRejects)
+        {
+            // The counter really moved (agent bug, unflagged clear): learn the new baseline, still publish nothing from it.
+            ps.Counters = cur;
+            ps.SwitchTime = t;
+            ps.BootId = bootId;
+            ps.Epoch = epoch;
+            ps.RateRejects = 0;
+            Metrics.Rebaseline();
+        }
+        return Fail(RejectReason.RateAboveLineSpeed, text, out reason, out detail);
+    }
+
+    private static bool CheckOptics(ref PortSampleData o, out RejectReason reason, out string? detail, out float ber, out float temp, out float rxMin)
+    {
+        ber = temp = rxMin = 0;
+        if (!Check("optics.temperature_c", o.TemperatureC, -40, 125, out reason, out detail)) return false;
+        if (!Check("optics.supply_voltage_v", o.SupplyVoltageV, 2.5, 4.0, out reason, out detail)) return false;
+        if (!Check("optics.pre_fec_ber", o.PreFecBer, 0, 1, out reason, out detail)) return false;
+        var lanes = o.BiasCount;
+        if (lanes is < 1 or > TelemetryWire.MaxLanes || o.TxCount != lanes || o.RxCount != lanes)
+            return Fail(RejectReason.MissingField, $"optics lanes: bias_current_ma {o.BiasCount}, tx_power_dbm {o.TxCount}, rx_power_dbm {o.RxCount} values; need 1 to 8 of each, the same number", out reason, out detail);
+        var min = double.MaxValue;
+        for (var i = 0; i < lanes; i++)
+        {
+            if (!Check("optics.bias_current_ma", o.Bias[i], 0, 200, out reason, out detail)) return false;
+            if (!Check("optics.tx_power_dbm", o.Tx[i], -40, 10, out reason, out detail)) return false;
+            if (!Check("optics.rx_power_dbm", o.Rx[i], -40, 10, out reason, out detail)) return false;
+            min = Math.Min(min, o.Rx[i]);
+        }
+        ber = (float)o.PreFecBer;
+        temp = (float)o.TemperatureC;
+        rxMin = (float)min;
+        return true;
     }
 
     /// <summary>EWMA weight for an interval; polls come at a steady rate, so the last interval's weight is kept.</summary>
@@ -429,30 +481,6 @@ public sealed class TelemetryPipeline
 
     private static void Smooth(ref float s, float r, float w, bool has) => s = has ? s + (r - s) * w : r;
 
-    private bool RateReject(ref PortState ps, in PortCounters cur, long t, ulong bootId, PortSample s, string text, out RejectReason reason, out string? detail)
-    {
-        if (++ps.RateRejects >= _o.RebaselineAfterRateRejects)
-        {
-            // The counter really moved (agent bug, unflagged clear): learn the new baseline, still publish nothing from it.
-            ps.Counters = cur;
-            ps.SwitchTime = t;
-            ps.BootId = bootId;
-            ps.Epoch = s.CounterEpoch;
-            ps.RateRejects = 0;
-            Metrics.Rebaseline();
-        }
-        return Fail(RejectReason.RateAboveLineSpeed, text, out reason, out detail);
-    }
-
-    private static double Bound(int k, double lineBytes, double dt) => k switch
-    {
-        Ctr.TxBytes or Ctr.RxBytes => lineBytes,
-        Ctr.FecCorrected or Ctr.FecUncorrected => lineBytes * 8 / CodewordBits,
-        Ctr.SymbolErrors => lineBytes * 8 / 10,
-        Ctr.LinkDowns => 10 + 1000 * dt,
-        _ => lineBytes / MinPacketBytes,
-    };
-
     private static string CounterName(int k) => k switch
     {
         Ctr.TxBytes => "tx_bytes",
@@ -467,29 +495,6 @@ public sealed class TelemetryPipeline
         Ctr.SymbolErrors => "symbol_errors",
         _ => "link_down_count",
     };
-
-    private static bool CheckOptics(OpticsReading o, out RejectReason reason, out string? detail, out float ber, out float temp, out float rxMin)
-    {
-        ber = temp = rxMin = 0;
-        if (!Check("optics.temperature_c", o.TemperatureC, -40, 125, out reason, out detail)) return false;
-        if (!Check("optics.supply_voltage_v", o.SupplyVoltageV, 2.5, 4.0, out reason, out detail)) return false;
-        if (!Check("optics.pre_fec_ber", o.PreFecBer, 0, 1, out reason, out detail)) return false;
-        var lanes = o.BiasCurrentMa.Count;
-        if (lanes is < 1 or > 8 || o.TxPowerDbm.Count != lanes || o.RxPowerDbm.Count != lanes)
-            return Fail(RejectReason.MissingField, $"optics lanes: bias_current_ma {o.BiasCurrentMa.Count}, tx_power_dbm {o.TxPowerDbm.Count}, rx_power_dbm {o.RxPowerDbm.Count} values; need 1 to 8 of each, the same number", out reason, out detail);
-        var min = double.MaxValue;
-        for (var i = 0; i < lanes; i++)
-        {
-            if (!Check("optics.bias_current_ma", o.BiasCurrentMa[i], 0, 200, out reason, out detail)) return false;
-            if (!Check("optics.tx_power_dbm", o.TxPowerDbm[i], -40, 10, out reason, out detail)) return false;
-            if (!Check("optics.rx_power_dbm", o.RxPowerDbm[i], -40, 10, out reason, out detail)) return false;
-            min = Math.Min(min, o.RxPowerDbm[i]);
-        }
-        ber = (float)o.PreFecBer;
-        temp = (float)o.TemperatureC;
-        rxMin = (float)min;
-        return true;
-    }
 
     private static bool Check(string field, double v, double lo, double hi, out RejectReason reason, out string? detail)
     {
