@@ -23,7 +23,8 @@ namespace ControlPlane.Telemetry;
 public sealed class LinkLoadSnapshotBuilder
 {
     private const double BerFloor = 1e-12;
-    private static readonly PriorityState NoPriority;
+    private static readonly PriorityLoadState NoPriority;
+    private static readonly PortLoad NoLoad;
 
     private readonly TelemetryPipeline _p;
     private readonly TelemetryOptions _o;
@@ -75,7 +76,7 @@ public sealed class LinkLoadSnapshotBuilder
     public LinkLoadSnapshot Build(int plane, long periodEndUnixNanos)
     {
         var full = _sequence[plane] == 0 || _forceFull[plane] || periodEndUnixNanos - _lastFull[plane] >= _fullInterval;
-        var ports = _p.PortStates;
+        var ports = _p.PortLoads;
         var links = _layout.PlaneLinks(plane);
         var loads = new List<LinkLoad>(full ? links.Length : 16);
         Span<Values> prio = stackalloc Values[TelemetryPipeline.Priorities];
@@ -130,52 +131,57 @@ public sealed class LinkLoadSnapshotBuilder
 
     private IReadOnlyList<PriorityLoad> PriorityLoads(int link, Span<Values> prio, int mask)
     {
-        var list = new List<PriorityLoad>(8);
+        var list = new PriorityLoad[System.Numerics.BitOperations.PopCount((uint)mask)];
+        var n = 0;
         for (var k = 0; k < TelemetryPipeline.Priorities; k++)
         {
             if ((mask & (1 << k)) == 0) continue;
             _pubPrio[link * 16 + k * 2] = (float)prio[k].UtilAB;
             _pubPrio[link * 16 + k * 2 + 1] = (float)prio[k].UtilBA;
-            list.Add(new PriorityLoad { Priority = k, UtilAtoB = prio[k].UtilAB, UtilBtoA = prio[k].UtilBA, PauseRate = prio[k].Pause, QueueBytes = (long)prio[k].Queue });
+            list[n++] = new PriorityLoad { Priority = k, UtilAtoB = prio[k].UtilAB, UtilBtoA = prio[k].UtilBA, PauseRate = prio[k].Pause, QueueBytes = (long)prio[k].Queue };
         }
         return list;
     }
 
     private Values Compute(int link, long now, Span<Values> prio, out int prioMask)
     {
-        var ports = _p.PortStates;
-        var prs = _p.PriorityStates;
+        var loads = _p.PortLoads;
         var a = _layout.PortA(link);
         var b = _layout.PortB(link);
         var line = a >= 0 ? _layout.LineBytesPerSecond(a) : _layout.LineBytesPerSecond(b);
-        var hasA = a >= 0 && ports[a].SeenTime != 0;
-        var hasB = b >= 0 && ports[b].SeenTime != 0;
-        var freshA = hasA && now - ports[a].SeenTime <= _stale;
-        var freshB = hasB && now - ports[b].SeenTime <= _stale;
+        ref readonly var la = ref a >= 0 ? ref loads[a] : ref NoLoad;
+        ref readonly var lb = ref b >= 0 ? ref loads[b] : ref NoLoad;
+        var hasA = la.SeenTime != 0;
+        var hasB = lb.SeenTime != 0;
+        var freshA = hasA && now - la.SeenTime <= _stale;
+        var freshB = hasB && now - lb.SeenTime <= _stale;
         var v = new Values
         {
-            UtilAB = Pick(a, freshA, Ctr.TxBytes, b, freshB, Ctr.RxBytes) / line,
-            UtilBA = Pick(b, freshB, Ctr.TxBytes, a, freshA, Ctr.RxBytes) / line,
+            UtilAB = Math.Clamp(Pick(la.HasRates, freshA, la.TxRate, lb.HasRates, freshB, lb.RxRate) / line, 0, 1),
+            UtilBA = Math.Clamp(Pick(lb.HasRates, freshB, lb.TxRate, la.HasRates, freshA, la.RxRate) / line, 0, 1),
             Fresh = freshA || freshB,
-            Up = (hasA || hasB) && (!hasA || ports[a].OperState == (byte)PortOperState.Up) && (!hasB || ports[b].OperState == (byte)PortOperState.Up),
+            Up = (hasA || hasB) && (!hasA || la.OperState == (byte)PortOperState.Up) && (!hasB || lb.OperState == (byte)PortOperState.Up),
         };
-        v.UtilAB = Math.Clamp(v.UtilAB, 0, 1);
-        v.UtilBA = Math.Clamp(v.UtilBA, 0, 1);
-        prioMask = 0;
-        if (hasA) AddEnd(ref v, a, ref prioMask);
-        if (hasB) AddEnd(ref v, b, ref prioMask);
+        if (la.HasRates) AddEnd(ref v, in la);
+        if (lb.HasRates) AddEnd(ref v, in lb);
+        if (la.HasOptics) v.Ber = Math.Max(v.Ber, la.PreFecBer);
+        if (lb.HasOptics) v.Ber = Math.Max(v.Ber, lb.PreFecBer);
+        prioMask = la.PriorityMask | lb.PriorityMask;
         if (prioMask != 0)
         {
-            for (var k = 0; k < TelemetryPipeline.Priorities; k++)
+            var pls = _p.PriorityLoads;
+            for (int m = prioMask, k = 0; m != 0; m >>= 1, k++)
             {
-                if ((prioMask & (1 << k)) == 0) continue;
-                ref readonly var qa = ref a >= 0 ? ref prs[a * TelemetryPipeline.Priorities + k] : ref NoPriority;
-                ref readonly var qb = ref b >= 0 ? ref prs[b * TelemetryPipeline.Priorities + k] : ref NoPriority;
+                if ((m & 1) == 0) continue;
+                var sa = (la.PriorityMask >> k & 1) != 0;
+                var sb = (lb.PriorityMask >> k & 1) != 0;
+                ref readonly var qa = ref sa ? ref pls[a * TelemetryPipeline.Priorities + k] : ref NoPriority;
+                ref readonly var qb = ref sb ? ref pls[b * TelemetryPipeline.Priorities + k] : ref NoPriority;
                 prio[k] = new Values
                 {
-                    UtilAB = Math.Clamp(PickPrio(qa, freshA, qb, freshB) / line, 0, 1),
-                    UtilBA = Math.Clamp(PickPrio(qb, freshB, qa, freshA) / line, 0, 1),
-                    Pause = (qa.HasRates ? qa.TxPauseRate + qa.RxPauseRate : 0) + (qb.HasRates ? qb.TxPauseRate + qb.RxPauseRate : 0),
+                    UtilAB = Math.Clamp(Pick(sa, freshA, qa.TxRate, sb, freshB, qb.RxRate) / line, 0, 1),
+                    UtilBA = Math.Clamp(Pick(sb, freshB, qb.TxRate, sa, freshA, qa.RxRate) / line, 0, 1),
+                    Pause = qa.Pause + qb.Pause,
                     Queue = Math.Max(qa.QueueBytes, qb.QueueBytes),
                 };
             }
@@ -183,48 +189,21 @@ public sealed class LinkLoadSnapshotBuilder
         return v;
     }
 
-    private void AddEnd(ref Values v, int pi, ref int prioMask)
+    private static void AddEnd(ref Values v, in PortLoad l)
     {
-        ref readonly var ps = ref _p.PortStates[pi];
-        if (ps.HasRates)
-        {
-            v.Err = Math.Max(v.Err, ps.Rates[Ctr.FecUncorrected]);
-            v.Drop += ps.Rates[Ctr.TxDrops] + ps.Rates[Ctr.RxDrops];
-            v.Ecn += ps.Rates[Ctr.Ecn];
-        }
-        if (ps.HasOptics) v.Ber = Math.Max(v.Ber, ps.PreFecBer);
-        var prs = _p.PriorityStates;
-        for (int m = ps.PriorityMask, k = 0; m != 0; m >>= 1, k++)
-        {
-            if ((m & 1) == 0) continue;
-            ref readonly var q = ref prs[pi * TelemetryPipeline.Priorities + k];
-            if (q.Time == 0) continue;
-            if (q.HasRates) v.Pause += q.TxPauseRate + q.RxPauseRate;
-            if (q.CountsBytes && q.HasRates) prioMask |= 1 << k;
-        }
+        v.Err = Math.Max(v.Err, l.FecUncorrected);
+        v.Drop += l.Drops;
+        v.Ecn += l.Ecn;
+        v.Pause += l.Pause;
     }
 
     /// <summary>Rate of the sender's tx when fresh, else the receiver's rx when fresh, else whichever is known.</summary>
-    private double Pick(int sender, bool senderFresh, int senderCtr, int receiver, bool receiverFresh, int receiverCtr)
+    private static double Pick(bool senderKnown, bool senderFresh, float senderRate, bool receiverKnown, bool receiverFresh, float receiverRate)
     {
-        var ports = _p.PortStates;
-        var s = sender >= 0 && ports[sender].HasRates;
-        var r = receiver >= 0 && ports[receiver].HasRates;
-        if (s && senderFresh) return ports[sender].Rates[senderCtr];
-        if (r && receiverFresh) return ports[receiver].Rates[receiverCtr];
-        if (s) return ports[sender].Rates[senderCtr];
-        if (r) return ports[receiver].Rates[receiverCtr];
-        return 0;
-    }
-
-    private static double PickPrio(in PriorityState sender, bool senderFresh, in PriorityState receiver, bool receiverFresh)
-    {
-        var s = sender.HasRates && sender.CountsBytes;
-        var r = receiver.HasRates && receiver.CountsBytes;
-        if (s && senderFresh) return sender.TxRate;
-        if (r && receiverFresh) return receiver.RxRate;
-        if (s) return sender.TxRate;
-        if (r) return receiver.RxRate;
+        if (senderKnown && senderFresh) return senderRate;
+        if (receiverKnown && receiverFresh) return receiverRate;
+        if (senderKnown) return senderRate;
+        if (receiverKnown) return receiverRate;
         return 0;
     }
 

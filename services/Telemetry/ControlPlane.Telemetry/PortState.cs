@@ -75,3 +75,26 @@ public readonly record struct RawPoint(
     float PreFecBer,
     float TemperatureC,
     float RxPowerMinDbm);
+
+/// <summary>
+/// What the snapshot builder reads of a port, packed into 40 bytes and written when a sample is committed, so that a
+/// snapshot walks one small array instead of the full port and priority state (a cache line per port, not six).
+/// </summary>
+internal struct PortLoad
+{
+    public long SeenTime;           // 0 = never accepted
+    public float TxRate, RxRate;    // smoothed bytes/s
+    public float FecUncorrected, Drops, Ecn, Pause; // smoothed per second; Pause sums every priority, tx and rx
+    public float PreFecBer;
+    public byte OperState;
+    public byte PriorityMask;       // priorities whose byte counters are reported and have rates
+    public bool HasRates;
+    public bool HasOptics;
+}
+
+/// <summary>One priority of a port as the snapshot builder reads it; 8 per port.</summary>
+internal struct PriorityLoadState
+{
+    public float TxRate, RxRate, Pause; // smoothed bytes/s, frames/s (tx + rx)
+    public uint QueueBytes;             // at most 1 GiB by validation
+}

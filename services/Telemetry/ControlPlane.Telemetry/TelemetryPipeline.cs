@@ -44,6 +44,8 @@ public sealed class TelemetryPipeline
     private readonly TelemetryOptions _o;
     private readonly PortState[] _ports;
     private readonly PriorityState[] _prio;
+    private readonly PortLoad[] _loads;
+    private readonly PriorityLoadState[] _prioLoads;
     private readonly RawPoint[] _raw;
     private readonly SwitchState[] _switches;
     private readonly int _depth;
@@ -64,6 +66,8 @@ public sealed class TelemetryPipeline
         Metrics = metrics ?? new TelemetryMetrics();
         _ports = new PortState[Layout.PortCount];
         _prio = new PriorityState[Layout.PortCount * Priorities];
+        _loads = new PortLoad[Layout.PortCount];
+        _prioLoads = new PriorityLoadState[Layout.PortCount * Priorities];
         _depth = _o.RawHistoryDepth;
         _raw = new RawPoint[Layout.PortCount * _depth];
         _switches = new SwitchState[topology.Switches.Count];
@@ -92,10 +96,11 @@ public sealed class TelemetryPipeline
     /// </summary>
     public static int BytesPerPort(TelemetryOptions options) =>
         Unsafe.SizeOf<PortState>() + Priorities * Unsafe.SizeOf<PriorityState>() + options.RawHistoryDepth * Unsafe.SizeOf<RawPoint>()
+        + Unsafe.SizeOf<PortLoad>() + Priorities * Unsafe.SizeOf<PriorityLoadState>()
         + PortDownsampler.BytesPerPort + 4 + 1 + 4 + 4 + 2 * 4 /* layout: link, side, switch, line rate, plane port list */;
 
-    internal PortState[] PortStates => _ports;
-    internal PriorityState[] PriorityStates => _prio;
+    internal PortLoad[] PortLoads => _loads;
+    internal PriorityLoadState[] PriorityLoads => _prioLoads;
 
     /// <summary>
     /// Decodes and ingests one encoded batch. Never throws on bad bytes: they come back as a rejection. Decoding reads
@@ -388,6 +393,7 @@ public sealed class TelemetryPipeline
         }
         for (var qi = 0; qi < prioCount; qi++) CommitPriority(idx, in s.Priority[qi], t, rebase, line);
         ps.PriorityMask |= (byte)mask;
+        PublishLoad(idx, ref ps);
 
         var point = new RawPoint(corrected, txUtil, rxUtil, fecRate, dropRate,
             s.HasOptics ? ber : float.NaN, s.HasOptics ? temp : float.NaN, s.HasOptics ? rxMin : float.NaN);
@@ -396,6 +402,41 @@ public sealed class TelemetryPipeline
         if (ps.RawCount < _depth) ps.RawCount++;
         Downsampler.Add(idx, point);
         return true;
+    }
+
+    /// <summary>Copies what snapshots read into the compact arrays.</summary>
+    private void PublishLoad(int idx, ref PortState ps)
+    {
+        byte bytesMask = 0;
+        float pause = 0;
+        for (int m = ps.PriorityMask, k = 0; m != 0; m >>= 1, k++)
+        {
+            if ((m & 1) == 0) continue;
+            ref readonly var q = ref _prio[idx * Priorities + k];
+            ref var pl = ref _prioLoads[idx * Priorities + k];
+            pl.QueueBytes = (uint)q.QueueBytes;
+            if (!q.HasRates) continue;
+            pause += q.TxPauseRate + q.RxPauseRate;
+            pl.Pause = q.TxPauseRate + q.RxPauseRate;
+            pl.TxRate = q.TxRate;
+            pl.RxRate = q.RxRate;
+            if (q.CountsBytes) bytesMask |= (byte)(1 << k);
+        }
+        _loads[idx] = new PortLoad
+        {
+            SeenTime = ps.SeenTime,
+            TxRate = ps.Rates[Ctr.TxBytes],
+            RxRate = ps.Rates[Ctr.RxBytes],
+            FecUncorrected = ps.Rates[Ctr.FecUncorrected],
+            Drops = ps.Rates[Ctr.TxDrops] + ps.Rates[Ctr.RxDrops],
+            Ecn = ps.Rates[Ctr.Ecn],
+            Pause = pause,
+            PreFecBer = ps.PreFecBer,
+            OperState = ps.OperState,
+            PriorityMask = bytesMask,
+            HasRates = ps.HasRates,
+            HasOptics = ps.HasOptics,
+        };
     }
 
     private void CommitPriority(int idx, in PriorityData q, long t, bool portRebased, float line)

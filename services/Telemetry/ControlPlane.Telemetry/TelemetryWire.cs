@@ -165,7 +165,13 @@ internal static class TelemetryWire
 
     private static string? DecodePort(ReadOnlySpan<byte> data, ref PortSampleData d)
     {
-        d = default;
+        // Reset what is read unconditionally; priority entries and lanes beyond their counts are never read.
+        d.Port = d.Epoch = 0;
+        d.OperState = 0;
+        d.Counters = default;
+        d.PriorityCount = d.BiasCount = d.TxCount = d.RxCount = 0;
+        d.HasOptics = false;
+        d.TemperatureC = d.SupplyVoltageV = d.PreFecBer = 0;
         var r = new Reader(data);
         while (!r.End)
         {
