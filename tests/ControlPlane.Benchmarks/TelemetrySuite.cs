@@ -57,7 +57,7 @@ public sealed class TelemetrySuite : IBenchmarkSuite
             var c = CultureInfo.InvariantCulture;
             output.WriteLine(string.Create(c, $"fabric                 {r.Fabric}: {r.Switches} switches, {r.SwitchPorts} switch ports, {r.Links} links, {r.Planes} planes"));
             output.WriteLine(string.Create(c, $"batch                  {r.MeanBatchBytes:F0} bytes mean, {r.SamplesPerRepetition:N0} samples timed per run"));
-            output.WriteLine(string.Create(c, $"decode only            {r.DecodeSamplesPerSecond:N0} samples/s (span decoder); Google.Protobuf objects {r.GoogleProtobufDecodeSamplesPerSecond:N0} samples/s"));
+            output.WriteLine(string.Create(c, $"decode only            {r.DecodeSamplesPerSecond:N0} samples per {r.CpuClock} CPU-second (span decoder); Google.Protobuf objects {r.GoogleProtobufDecodeSamplesPerSecond:N0}"));
             output.WriteLine(string.Create(c, $"pipeline               {r.PipelineSamplesPerSecond:N0} samples per {r.CpuClock} CPU-second (median of {string.Join(", ", r.PipelineSamplesPerSecondRuns.Select(x => x.ToString("N0", c)))}), target 1,000,000: {(r.MeetsThroughputTarget ? "met" : "NOT met")}"));
             output.WriteLine(string.Create(c, $"                       {r.PipelineSamplesPerWallSecond:N0} samples per wall-clock second (lower when other processes share the cores)"));
             output.WriteLine(string.Create(c, $"fabric at 10 Hz        {r.RequiredSamplesPerSecond:N0} samples/s = {r.CoreFractionAtPollRate:P1} of one core: {(r.MeetsReplicaTarget ? "room to spare" : "TOO TIGHT")}"));

@@ -138,6 +138,16 @@ public class BadInputTests
         Assert.Equal(2, _p.Metrics.Read().Agents["agent-ghost"].SamplesRejected[RejectReason.UnknownSwitch]);
     }
 
+    [Fact]
+    public void Port_zero_is_a_sample_refusal_not_a_batch_refusal()
+    {
+        var r = Send(T0, Port(0));
+        Assert.False(r.BatchRejected);
+        Assert.False(r.Rejections[0].WholeBatch);
+        Assert.Equal(0, _p.Metrics.Read().BatchRejected(RejectReason.UnknownPort));
+        Assert.Equal(1, _p.Metrics.Read().Rejected(RejectReason.UnknownPort));
+    }
+
     [Theory]
     [InlineData(0u, "outside")]
     [InlineData(5u, "outside")]

@@ -167,7 +167,7 @@ public class SnapshotTests
     }
 
     [Property(MaxTest = 60)]
-    public Property No_bad_value_ever_reaches_a_snapshot(double temp, double ber, double rx, ulong txJump, uint port)
+    public Property No_bad_value_ever_reaches_a_snapshot_or_a_stored_row(double temp, double ber, double rx, ulong txJump, uint port)
     {
         var p = new TelemetryPipeline(SmallFabric());
         var b = new LinkLoadSnapshotBuilder(p);
@@ -186,6 +186,11 @@ public class SnapshotTests
         var ok = snap.Loads.All(l =>
             l.UtilAtoB is >= 0 and <= 1 && l.UtilBtoA is >= 0 and <= 1 && double.IsFinite(l.ErrorRate) && l.ErrorRate >= 0
             && l.PreFecBer is >= 0 and <= 1 && double.IsFinite(l.DropRate) && double.IsFinite(l.PauseRate) && double.IsFinite(l.EcnRate));
-        return ok.Label("every published figure finite and in range");
+        p.Downsampler.Flush(T0 + 60 * Sec);
+        var rows = p.Downsampler.Drain();
+        static bool Fine(SeriesStat? st, double lo, double hi) => st is null || (st.Value.Min >= lo && st.Value.Max <= hi && double.IsFinite(st.Value.Mean));
+        var rowsOk = rows.All(r => Fine(r.TxUtil, 0, 1.05) && Fine(r.RxUtil, 0, 1.05) && Fine(r.TemperatureC, -40, 125) && Fine(r.PreFecBer, 0, 1)
+            && Fine(r.RxPowerMinDbm, -40, 10) && Fine(r.FecUncorrectedRate, 0, double.MaxValue) && Fine(r.DropRate, 0, double.MaxValue));
+        return (ok && rowsOk && rows.Count > 0).Label("every published figure and stored row finite and in range");
     }
 }

@@ -65,7 +65,7 @@ public sealed class IngestQueue
     {
         if (payload.Length > _maxBatchBytes)
         {
-            var r = new Rejection(RejectReason.TooLarge, agent, "", 0, 0, $"batch is {payload.Length} bytes, limit {_maxBatchBytes}; refused before queueing");
+            var r = new Rejection(RejectReason.TooLarge, agent, "", 0, 0, $"batch is {payload.Length} bytes, limit {_maxBatchBytes}; refused before queueing", WholeBatch: true);
             lock (_lock) RefusedTooLarge++;
             _metrics.Rejected(r);
             return [r];
@@ -80,7 +80,7 @@ public sealed class IngestQueue
                 ShedBatches++;
                 ShedBytes += old.Payload.Length;
                 (shed ??= []).Add(new Rejection(RejectReason.Shed, old.Agent, "", 0, 0,
-                    $"ingest queue full ({_maxBatches} batches / {_maxBytes} bytes); dropped the oldest batch ({old.Payload.Length} bytes, received {old.ReceiveUnixNanos})"));
+                    $"ingest queue full ({_maxBatches} batches / {_maxBytes} bytes); dropped the oldest batch ({old.Payload.Length} bytes, received {old.ReceiveUnixNanos})", WholeBatch: true));
             }
             _queue.Enqueue(new QueuedBatch(payload, agent, receiveUnixNanos));
             _bytes += payload.Length;

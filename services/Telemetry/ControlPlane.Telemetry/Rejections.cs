@@ -39,14 +39,15 @@ public enum RejectReason
 /// <param name="Reason">Why.</param>
 /// <param name="Agent">Agent id from the batch, or the transport's identity when the batch could not be decoded.</param>
 /// <param name="Switch">Switch name when known, else empty.</param>
-/// <param name="Port">Port number, or 0 for a whole batch.</param>
-/// <param name="Samples">Port samples refused with it (the batch's sample count for a batch refusal, 1 for a sample).</param>
+/// <param name="Port">Port number of a refused sample (as sent, so possibly 0); 0 for a whole batch.</param>
+/// <param name="Samples">Port samples refused with it (the batch's sample count for a batch refusal, 0 when not decoded; 1 for a sample).</param>
 /// <param name="Detail">Human-readable detail naming the field and the value.</param>
-public readonly record struct Rejection(RejectReason Reason, string Agent, string Switch, int Port, int Samples, string Detail)
+/// <param name="WholeBatch">True when the whole batch was refused, false for one port sample.</param>
+public readonly record struct Rejection(RejectReason Reason, string Agent, string Switch, int Port, int Samples, string Detail, bool WholeBatch)
 {
     /// <inheritdoc/>
     public override string ToString() =>
-        Port > 0 ? $"{Reason} agent={Agent} switch={Switch} port={Port}: {Detail}" : $"{Reason} agent={Agent} switch={Switch} samples={Samples}: {Detail}";
+        WholeBatch ? $"{Reason} agent={Agent} switch={Switch} samples={Samples}: {Detail}" : $"{Reason} agent={Agent} switch={Switch} port={Port}: {Detail}";
 }
 
 /// <summary>Outcome of ingesting one batch.</summary>
@@ -56,5 +57,5 @@ public readonly record struct Rejection(RejectReason Reason, string Agent, strin
 public readonly record struct IngestResult(int SamplesAccepted, int SamplesRejected, IReadOnlyList<Rejection> Rejections)
 {
     /// <summary>True when the whole batch was refused.</summary>
-    public bool BatchRejected => SamplesAccepted == 0 && Rejections.Count > 0 && Rejections[0].Port == 0;
+    public bool BatchRejected => Rejections.Count == 1 && Rejections[0].WholeBatch;
 }

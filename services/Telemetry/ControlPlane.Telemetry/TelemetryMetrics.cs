@@ -55,7 +55,7 @@ public sealed class TelemetryMetrics : IDisposable
         _samplesAccepted.Add(samples);
     }
 
-    /// <summary>Records a refusal: a whole batch when <see cref="Rejection.Port"/> is 0, else one sample.</summary>
+    /// <summary>Records a refusal: a whole batch or one sample (<see cref="Rejection.WholeBatch"/>).</summary>
     public void Rejected(in Rejection r)
     {
         var tags = new TagList { { "reason", r.Reason.ToString() }, { "agent", r.Agent } };
@@ -64,14 +64,14 @@ public sealed class TelemetryMetrics : IDisposable
             var a = Agent(r.Agent);
             a.SamplesRejected[(int)r.Reason] += r.Samples;
             _samplesRejectedByReason[(int)r.Reason] += r.Samples;
-            if (r.Port == 0)
+            if (r.WholeBatch)
             {
                 a.BatchesRejected[(int)r.Reason]++;
                 _batchesRejectedByReason[(int)r.Reason]++;
             }
         }
         if (r.Samples > 0) _samplesRejected.Add(r.Samples, tags);
-        if (r.Port == 0) _batchesRejected.Add(1, tags);
+        if (r.WholeBatch) _batchesRejected.Add(1, tags);
     }
 
     internal void MissedBatches(long n) => Interlocked.Add(ref _missedBatches, n);

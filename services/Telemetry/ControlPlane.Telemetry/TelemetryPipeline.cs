@@ -214,7 +214,7 @@ public sealed class TelemetryPipeline
             }
             else
             {
-                var r = new Rejection(reason, agent, name, (int)Math.Min(s.Port, int.MaxValue), 1, detail!);
+                var r = new Rejection(reason, agent, name, (int)Math.Min(s.Port, int.MaxValue), 1, detail!, WholeBatch: false);
                 (rejections ??= []).Add(r);
                 Metrics.Rejected(r);
             }
@@ -264,7 +264,7 @@ public sealed class TelemetryPipeline
 
     private IngestResult RejectBatch(RejectReason reason, string agent, string sw, int samples, string detail)
     {
-        var r = new Rejection(reason, agent, sw, 0, samples, detail);
+        var r = new Rejection(reason, agent, sw, 0, samples, detail, WholeBatch: true);
         Metrics.Rejected(r);
         return new IngestResult(0, samples, [r]);
     }
