@@ -156,3 +156,25 @@ public class OptionsAndMemoryTests
         Assert.Equal(3, m.Agents["ag"].SamplesAccepted);
     }
 }
+
+public class BenchmarkHarnessTests
+{
+    [Fact]
+    public void Synthetic_load_is_valid_and_the_report_is_consistent()
+    {
+        var r = TelemetryBenchmark.Run(new TelemetryBenchmarkOptions
+        {
+            Fabric = new ControlPlane.Fabric.GeneratorParameters { Kind = ControlPlane.Fabric.TopologyKind.Mpft, Name = "tiny", Radix = 8, Planes = 2, NicsPerNode = 2 },
+            Polls = 12,
+            Repeat = 1,
+        });
+        Assert.Equal(0, r.SamplesRejected);
+        Assert.Equal(2, r.Planes);
+        Assert.Equal(r.SwitchPorts * 12L, r.SamplesPerRepetition);
+        Assert.Equal(r.SwitchPorts * 10.0, r.RequiredSamplesPerSecond);
+        Assert.True(r.PipelineSamplesPerSecond > 0 && r.DecodeSamplesPerSecond > 0);
+        Assert.Equal(r.Links / 2, r.FullLinksPerPlane);
+        Assert.InRange(r.DeltaLinksPerPlaneMean, 0, r.FullLinksPerPlane);
+        Assert.Equal(TelemetryPipeline.BytesPerPort(new TelemetryOptions()), r.BytesPerPortStated);
+    }
+}

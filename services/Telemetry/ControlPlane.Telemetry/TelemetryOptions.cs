@@ -70,7 +70,7 @@ public sealed record TelemetryOptions
     /// <summary>Largest plausible egress queue occupancy, bytes (default 1 GiB; switch buffers are tens to hundreds of MB).</summary>
     public long MaxQueueBytes { get; init; } = 1L << 30;
 
-    /// <summary>Raw-resolution points kept per port in memory (default 32 = 3.2 s at 10 Hz).</summary>
+    /// <summary>Raw-resolution points kept per port in memory (default 32 = 3.2 s at 10 Hz; 40 bytes a point).</summary>
     public int RawHistoryDepth { get; init; } = 32;
 
     /// <summary>Downsampling bucket (default 10 s): one min/mean/max row per port per bucket.</summary>
