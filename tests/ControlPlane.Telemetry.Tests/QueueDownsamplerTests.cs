@@ -54,6 +54,25 @@ public class IngestQueueTests
     }
 
     [Fact]
+    public void Drain_feeds_the_pipeline_with_the_receive_time_of_enqueueing()
+    {
+        var p = new TelemetryPipeline(SmallFabric());
+        var q = new IngestQueue(p.Options, p.Metrics);
+        var a = new ScriptedAgent("leaf-0", "agent-q");
+        q.Enqueue(Google.Protobuf.MessageExtensions.ToByteArray(a.Next(T0, Port(3))), "amqp:agent-q", T0 + Ms);
+        q.Enqueue(new byte[] { 0x0A, 0x05, 0x6C }, "amqp:broken", T0 + 2 * Ms);
+        q.Enqueue(Google.Protobuf.MessageExtensions.ToByteArray(a.Next(T0 + 100 * Ms, Port(3, tx: 1_000_000))), "amqp:agent-q", T0 + 101 * Ms);
+        var logged = new List<Rejection>();
+        // The pipeline uses the receive time kept in the queue, not the time of draining.
+        Assert.Equal(2, q.DrainInto(p, 2, logged.Add));
+        Assert.Equal(1, q.DrainInto(p, 10, logged.Add));
+        var r = Assert.Single(logged);
+        Assert.Equal((RejectReason.Malformed, "amqp:broken"), (r.Reason, r.Agent));
+        Assert.True(p.GetPort(0, 3)!.HasRates);
+        Assert.Equal(2, p.Metrics.Read().SamplesAccepted);
+    }
+
+    [Fact]
     public void Concurrent_producers_lose_nothing_silently()
     {
         var q = new IngestQueue(new TelemetryOptions { QueueCapacityBatches = 100 }, new TelemetryMetrics());

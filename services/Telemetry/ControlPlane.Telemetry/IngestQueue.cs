@@ -91,6 +91,23 @@ public sealed class IngestQueue
         return shed;
     }
 
+    /// <summary>
+    /// Feeds up to <paramref name="maxBatches"/> queued batches, oldest first, to the pipeline on the calling thread
+    /// (the pipeline's one consumer). Every refusal is passed to <paramref name="onRejected"/> for logging.
+    /// </summary>
+    /// <returns>Batches taken from the queue.</returns>
+    public int DrainInto(TelemetryPipeline pipeline, int maxBatches, Action<Rejection>? onRejected = null)
+    {
+        var n = 0;
+        while (n < maxBatches && TryDequeue(out var b))
+        {
+            n++;
+            var r = pipeline.Ingest(b.Payload.Span, b.ReceiveUnixNanos, b.Agent);
+            if (onRejected is not null) foreach (var x in r.Rejections) onRejected(x);
+        }
+        return n;
+    }
+
     /// <summary>Takes the oldest batch, if any.</summary>
     public bool TryDequeue(out QueuedBatch batch)
     {
