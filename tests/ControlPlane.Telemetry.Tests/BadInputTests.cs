@@ -206,6 +206,9 @@ public class BadInputTests
         Assert.Equal(RejectReason.TimestampTooOld, zero.Rejections[0].Reason);
         var negative = _p.Ingest(_leaf.Next(-5, Port(3)), T0);
         Assert.Equal(RejectReason.TimestampTooOld, negative.Rejections[0].Reason);
+        Assert.Equal(RejectReason.TimestampTooOld, _p.Ingest(_leaf.Next(long.MinValue, Port(3)), T0).Rejections[0].Reason);
+        Assert.Equal(RejectReason.TimestampInFuture, _p.Ingest(_leaf.Next(long.MaxValue, Port(3)), T0).Rejections[0].Reason);
+        Assert.Null(_p.GetPort(0, 3));
     }
 
     [Fact]

@@ -99,7 +99,7 @@ public sealed record TelemetryOptions
         if (MaxClockSkew <= TimeSpan.Zero) e.Add(new("maxClockSkew", $"must be positive, got {MaxClockSkew}"));
         if (MaxRateInterval <= TimeSpan.Zero) e.Add(new("maxRateInterval", $"must be positive, got {MaxRateInterval}"));
         if (!(LineRateTolerance >= 0 && LineRateTolerance <= 1)) e.Add(new("lineRateTolerance", $"must be between 0 and 1, got {LineRateTolerance}"));
-        if (RebaselineAfterRateRejects < 1) e.Add(new("rebaselineAfterRateRejects", $"must be at least 1, got {RebaselineAfterRateRejects}"));
+        if (RebaselineAfterRateRejects is < 1 or > 100) e.Add(new("rebaselineAfterRateRejects", $"must be between 1 and 100, got {RebaselineAfterRateRejects}"));
         if (MaxBatchBytes < 64) e.Add(new("maxBatchBytes", $"must be at least 64, got {MaxBatchBytes}"));
         if (MaxPortsPerBatch < 1) e.Add(new("maxPortsPerBatch", $"must be at least 1, got {MaxPortsPerBatch}"));
         if (MaxQueueBytes < 1) e.Add(new("maxQueueBytes", $"must be positive, got {MaxQueueBytes}"));

@@ -170,11 +170,12 @@ public sealed class TelemetryPipeline
         if (sw < 0) return RejectBatch(RejectReason.UnknownSwitch, agent, name, n, $"switch_name '{name}' is not in fabric '{Layout.Topology.Name}'");
 
         var t = batch.SampleTime;
-        var ahead = t - receiveUnixNanos;
+        // Compared in 128 bits: a hostile time near the ends of the long range must not wrap into the window.
+        var ahead = (Int128)t - receiveUnixNanos;
         if (ahead > _maxSkew)
-            return RejectBatch(RejectReason.TimestampInFuture, agent, name, n, $"sample_time_unix_nanos {t} is {ahead / 1e9:F1} s ahead of receive time, limit {_o.MaxClockSkew.TotalSeconds} s");
+            return RejectBatch(RejectReason.TimestampInFuture, agent, name, n, $"sample_time_unix_nanos {t} is {(double)ahead / 1e9:F1} s ahead of receive time, limit {_o.MaxClockSkew.TotalSeconds} s");
         if (-ahead > _maxSkew)
-            return RejectBatch(RejectReason.TimestampTooOld, agent, name, n, $"sample_time_unix_nanos {t} is {-ahead / 1e9:F1} s behind receive time, limit {_o.MaxClockSkew.TotalSeconds} s");
+            return RejectBatch(RejectReason.TimestampTooOld, agent, name, n, $"sample_time_unix_nanos {t} is {(double)-ahead / 1e9:F1} s behind receive time, limit {_o.MaxClockSkew.TotalSeconds} s");
 
         ref var ss = ref _switches[sw];
         long missed = 0;
