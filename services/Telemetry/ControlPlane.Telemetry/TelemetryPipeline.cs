@@ -12,7 +12,9 @@ namespace ControlPlane.Telemetry;
 /// <para>
 /// Time: the switch's sample time drives rates (differences of one switch's clock, so a constant skew cancels);
 /// the receive time passed in by the host (from its <see cref="TimeProvider"/>) drives the per-switch clock offset
-/// estimate that puts samples on the control plane's timeline, and the future/past checks.
+/// estimate that puts samples on the control plane's timeline, and the future/past checks. Sequence numbers and
+/// offsets are kept per switch (one agent per switch), so their state is bounded by the topology, not by the agent
+/// ids senders make up.
 /// </para>
 /// <para>
 /// Counter edge cases: a counter that goes down is a 64-bit wrap when <c>(new - old) mod 2^64</c> is within what line
@@ -23,8 +25,10 @@ namespace ControlPlane.Telemetry;
 /// <see cref="TelemetryOptions.RebaselineAfterRateRejects"/> in a row the port is re-baselined.
 /// </para>
 /// <para>
-/// Memory: fixed at construction, <see cref="BytesPerPort"/> per switch port (cabled or not) plus the pending
-/// downsampled rows; nothing grows with the number of samples. Not thread-safe: one consumer thread per shard
+/// Memory: fixed at construction, <see cref="BytesPerPort"/> per switch port (cabled or not), plus the pending
+/// downsampled rows (bounded by <see cref="TelemetryOptions.MaxPendingRows"/>) and a decode buffer of about 800 bytes per
+/// sample of the largest batch seen (at most <see cref="TelemetryOptions.MaxPortsPerBatch"/> + 1); nothing grows with
+/// the number of samples. Not thread-safe: one consumer thread per shard
 /// calls <see cref="Ingest(TelemetryBatch, long, string?)"/> and the snapshot builder.
 /// </para>
 /// </summary>
