@@ -35,6 +35,31 @@ public class CounterEdgeCaseTests
         Assert.Equal(0.5 + 0.5 * (1 - Math.Exp(-0.2)), _p.GetPort(Leaf0, 3)!.TxUtil, 4);
     }
 
+    [Theory]
+    [InlineData(10)]
+    [InlineData(20)]
+    [InlineData(4)]
+    public void A_step_is_63_percent_through_after_one_time_constant_whatever_the_poll_rate(int hz)
+    {
+        var p = new TelemetryPipeline(SmallFabric());
+        var a = new ScriptedAgent("leaf-0");
+        var step = Sec / hz;
+        ulong tx = 0;
+        long t = T0;
+        p.Ingest(a.Next(t, Port(3, tx: tx)), t + Ms);
+        for (var i = 0; i < hz; i++) // 1 s at 20%
+        {
+            t += step; tx += (ulong)(0.2 * LineBytes * step / 1e9);
+            p.Ingest(a.Next(t, Port(3, tx: tx)), t + Ms);
+        }
+        for (var i = 0; i < hz / 2; i++) // 0.5 s = tau at 80%
+        {
+            t += step; tx += (ulong)(0.8 * LineBytes * step / 1e9);
+            p.Ingest(a.Next(t, Port(3, tx: tx)), t + Ms);
+        }
+        Assert.Equal(0.2 + 0.6 * (1 - Math.Exp(-1)), p.GetPort(Leaf0, 3)!.TxUtil, 3);
+    }
+
     [Fact]
     public void Rate_is_right_across_a_64_bit_wrap_and_the_wrap_is_counted()
     {
