@@ -148,7 +148,9 @@ public static class CablingValidator
 
     private static string Key(Pair p) => $"{p.A.Device}\u0001{p.A.Port:D5}\u0001{p.B.Device}\u0001{p.B.Port:D5}";
 
-    private static Cable Show(FabricTopology plan, Pair p) => new(Show(plan, p.A), Show(plan, p.B));
+    // Host end first, as cabling sheets list them.
+    private static Cable Show(FabricTopology plan, Pair p) =>
+        plan.FindHost(p.B.Device) >= 0 && plan.FindHost(p.A.Device) < 0 ? new(Show(plan, p.B), Show(plan, p.A)) : new(Show(plan, p.A), Show(plan, p.B));
 
     private static string Show(FabricTopology plan, End e) => plan.FindHost(e.Device) >= 0 ? $"{e.Device}/mlx5_{e.Port}" : $"{e.Device}/{e.Port}";
 }
