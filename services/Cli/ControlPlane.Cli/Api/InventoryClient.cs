@@ -1,4 +1,3 @@
-using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 
@@ -65,7 +64,9 @@ public sealed class InventoryClient(HttpClient http) : IDisposable
 
     private async Task<T> PostAsync<T>(string path, object body, CancellationToken ct)
     {
-        using var resp = await http.PostAsJsonAsync(path, body, Json, ct);
+        // A buffered body (with Content-Length) rather than a chunked stream: proxies and small servers handle it everywhere.
+        using var content = new StringContent(JsonSerializer.Serialize(body, Json), Encoding.UTF8, "application/json");
+        using var resp = await http.PostAsync(path, content, ct);
         return await ReadAsync<T>(resp, ct);
     }
 

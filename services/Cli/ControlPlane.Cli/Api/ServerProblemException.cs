@@ -47,12 +47,16 @@ public sealed class ServerProblemException(HttpStatusCode status, string? title,
     /// <summary>Writes "error: 409 Conflict: title", the detail and one line per field error.</summary>
     public void WriteTo(TextWriter err)
     {
-        err.WriteLine($"error: {(int)Status} {Status}: {Title ?? "request failed"}");
+        err.WriteLine($"error: {(int)Status} {Phrase(Status)}: {Title ?? "request failed"}");
         if (!string.IsNullOrWhiteSpace(Detail) && Detail != Title) err.WriteLine($"  {Detail}");
         foreach (var (field, reasons) in Errors)
             foreach (var r in reasons) err.WriteLine($"  {field}: {r}");
         if (Title is null && !string.IsNullOrWhiteSpace(RawBodyText)) err.WriteLine($"  {RawBodyText}");
     }
+
+    // "BadRequest" -> "Bad Request".
+    private static string Phrase(HttpStatusCode s) =>
+        string.Concat(s.ToString().Select((ch, i) => i > 0 && char.IsUpper(ch) ? " " + ch : ch.ToString()));
 
     private string? RawBodyText { get; } = rawBody;
 }
