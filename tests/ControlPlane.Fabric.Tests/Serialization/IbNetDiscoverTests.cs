@@ -117,6 +117,18 @@ public class IbNetDiscoverTests
     }
 
     [Fact]
+    public void Hca_numbered_and_unset_descriptions_map_to_hosts()
+    {
+        var text = Sample.Replace("node01 mlx5_0", "node01 HCA-1").Replace("node01 mlx5_1", "node01 HCA-2")
+            .Replace("node02 mlx5_0", "MT4129 ConnectX7 Mellanox Technologies");
+        var t = IbNetDiscover.Parse(text, "lab");
+        var node01 = t.FindHost("node01");
+        Assert.Equal(2, t.Hosts[node01].Nics.Count);
+        Assert.True(t.LinkAtHostNic(node01, 1) >= 0);
+        Assert.True(t.FindHost("H-0002c903000a1b3c") >= 0);
+    }
+
+    [Fact]
     public void Colliding_factory_descriptions_name_switches_by_guid()
     {
         var text = Sample.Replace("MF0;leaf-1:MQM9700/U1", "Quantum Mellanox Technologies").Replace("MF0;spine-1:MQM9700/U1", "Quantum Mellanox Technologies");

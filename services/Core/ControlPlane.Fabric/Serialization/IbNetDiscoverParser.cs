@@ -32,7 +32,8 @@ internal static partial class IbNetDiscoverParser
     [GeneratedRegex(@"(\d+x[A-Za-z]+\d*)\s*$")]
     private static partial Regex SpeedRegex();
 
-    [GeneratedRegex(@"^(\S+)\s+mlx\d+_(\d+)$")]
+    // "node01 mlx5_3" (NIC 3) or "node01 HCA-2" (NIC 1); anything else is not a host NIC name.
+    [GeneratedRegex(@"^(\S+)\s+(?:mlx\d+_(\d+)|HCA-(\d+))$")]
     private static partial Regex CaDescRegex();
 
     public static FabricTopology Parse(string text, string fabricName)
@@ -171,7 +172,9 @@ internal static partial class IbNetDiscoverParser
         foreach (var ca in order.Where(n => !n.IsSwitch))
         {
             var m = CaDescRegex().Match(ca.Desc);
+            // Unset descriptions ("MT4129 ConnectX7 Mellanox Technologies") repeat on every CA: name such hosts by GUID.
             var host = m.Success ? m.Groups[1].Value : (ca.Desc.Length > 0 && !ca.Desc.Contains(' ') ? ca.Desc : $"H-{ca.Guid}");
+            var described = !m.Success ? -1 : m.Groups[2].Success ? int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture) : int.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture) - 1;
             if (!hostIndex.TryGetValue(host, out var h))
             {
                 h = hostNames.Count;
@@ -181,7 +184,7 @@ internal static partial class IbNetDiscoverParser
             }
             foreach (var pl in ca.PortMap.Values.OrderBy(p => p.Port))
             {
-                var nic = m.Success && pl.Port == 1 && int.TryParse(m.Groups[2].Value, CultureInfo.InvariantCulture, out var n) ? n : NextFree(hostNics[h]);
+                var nic = described >= 0 && pl.Port == 1 ? described : NextFree(hostNics[h]);
                 if (hostNics[h].TryGetValue(nic, out var prev)) { e.Add(new($"line {pl.Line}", $"'{host} mlx5_{nic}' is described twice (also line {prev.Line})")); continue; }
                 if (nic > 63) { e.Add(new($"line {ca.Line}", $"NIC index {nic} of {host} is beyond mlx5_63")); continue; }
                 hostNics[h][nic] = (pl.PortGuid ?? ca.Guid, pl.Line);
