@@ -144,7 +144,7 @@ public static class TopologyCommands
         cmd.SetAction(r =>
         {
             var planned = TopologyFiles.Read(r.GetValue(plan)!, "auto", "--plan").Snapshot.Topology;
-            var seen = IbNetDiscover.Parse(TopologyFiles.ReadText(r.GetValue(discovered)!, "--discovered"), "discovered");
+            var seen = TopologyFiles.Read(r.GetValue(discovered)!, "ibnetdiscover", "--discovered", "discovered").Snapshot.Topology;
             var report = CablingValidator.Compare(planned, CablingValidator.DiscoveredLinks(seen));
             if (r.GetValue(output) == "json") JsonOutput.Write(ctx.Out, report with { });
             else CablingView.Render(ctx.Console, report, r.GetValue(max));

@@ -17,13 +17,21 @@ internal static class TopologyFiles
     {
         var text = ReadText(path, option);
         var fmt = format == "auto" ? Detect(path, text) : format;
-        var snapshot = fmt switch
+        try
         {
-            "json" => FabricSpecJson.ParseSnapshot(text),
-            "yaml" => FabricSpecYaml.ParseSnapshot(text),
-            _ => FabricSnapshot.Initial(IbNetDiscover.Parse(text, fabricName ?? NameFromPath(path))),
-        };
-        return new Loaded(snapshot, fmt, text);
+            var snapshot = fmt switch
+            {
+                "json" => FabricSpecJson.ParseSnapshot(text),
+                "yaml" => FabricSpecYaml.ParseSnapshot(text),
+                _ => FabricSnapshot.Initial(IbNetDiscover.Parse(text, fabricName ?? NameFromPath(path))),
+            };
+            return new Loaded(snapshot, fmt, text);
+        }
+        catch (FabricInputException ex)
+        {
+            // "fabric.json: links[12].b: ..." so several files in one command stay apart.
+            throw new FabricInputException(ex.Errors.Select(e => e with { Field = $"{path} ({fmt}): {e.Field}" }).ToArray());
+        }
     }
 
     public static string ReadText(string path, string option)

@@ -15,6 +15,16 @@ internal static partial class IbNetDiscoverParser
         public int Line { get; } = line;
         public Dictionary<int, PortLine> PortMap { get; } = [];
         public int Index { get; set; } = -1;          // switch id, or CA order
+
+        /// <summary>"p0-leaf-3 (0002c9030001000a)": the name an operator knows, and the GUID to find it by.</summary>
+        public string Display
+        {
+            get
+            {
+                var d = Desc.StartsWith("MF0;", StringComparison.Ordinal) ? Desc[4..].Split(':')[0] : Desc;
+                return d.Length == 0 ? Guid : $"{d} ({Guid})";
+            }
+        }
     }
 
     private sealed record PortLine(int Port, string? PortGuid, string RemoteGuid, int RemotePort, int? SpeedGbps, int Line);
@@ -46,7 +56,7 @@ internal static partial class IbNetDiscoverParser
         ReadLines(text, nodes, order, e);
         if (order.Count == 0 && e.Count == 0) e.Add(new("line 1", "no Switch or Ca node found; is this ibnetdiscover output?"));
         var links = ResolveLinks(order, nodes, e);
-        if (e.Count > 0) throw new FabricInputException(e);
+        if (e.Count > 0) throw new FabricInputException(ByLine(e));
         return Build(fabricName, order, nodes, links, e);
     }
 
@@ -95,7 +105,7 @@ internal static partial class IbNetDiscoverParser
                 if (current is null) { e.Add(new($"line {ln}", "port line outside a Switch or Ca block (truncated block?)")); continue; }
                 if (!int.TryParse(pm.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port < 1 || port > current.Ports)
                 {
-                    e.Add(new($"line {ln}", $"port {pm.Groups[1].Value} is out of range: {current.Desc} has ports 1..{current.Ports}"));
+                    e.Add(new($"line {ln}", $"port {pm.Groups[1].Value} is out of range: {current.Display} has ports 1..{current.Ports}"));
                     continue;
                 }
                 if (!int.TryParse(pm.Groups[5].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var rport) || rport < 1)
@@ -111,7 +121,7 @@ internal static partial class IbNetDiscoverParser
                 }
                 var localPortGuid = pm.Groups[2].Success ? NormalizeGuid(pm.Groups[2].Value) : null;
                 var pl = new PortLine(port, localPortGuid, NormalizeGuid(pm.Groups[4].Value), rport, speed, ln);
-                if (!current.PortMap.TryAdd(port, pl)) e.Add(new($"line {ln}", $"port {port} of {current.Desc} is used twice (also line {current.PortMap[port].Line})"));
+                if (!current.PortMap.TryAdd(port, pl)) e.Add(new($"line {ln}", $"port {port} of {current.Display} is used twice (also line {current.PortMap[port].Line})"));
                 continue;
             }
             e.Add(new($"line {ln}", $"unrecognised line '{Clip(line)}'"));
@@ -131,13 +141,13 @@ internal static partial class IbNetDiscoverParser
                 var local = new End(node.Guid, pl.Port);
                 var remote = new End(pl.RemoteGuid, pl.RemotePort);
                 if (!nodes.TryGetValue(pl.RemoteGuid, out var rn)) { e.Add(new($"line {pl.Line}", $"link to unknown node {pl.RemoteGuid}: no Switch or Ca block has this GUID")); continue; }
-                if (pl.RemotePort > rn.Ports) { e.Add(new($"line {pl.Line}", $"remote port {pl.RemotePort} is out of range: {rn.Desc} (line {rn.Line}) has ports 1..{rn.Ports}")); continue; }
+                if (pl.RemotePort > rn.Ports) { e.Add(new($"line {pl.Line}", $"remote port {pl.RemotePort} is out of range: {rn.Display} (line {rn.Line}) has ports 1..{rn.Ports}")); continue; }
                 if (!node.IsSwitch && !rn.IsSwitch) { e.Add(new($"line {pl.Line}", "CA-to-CA cable: back-to-back hosts are not part of a fabric")); continue; }
                 if (rn.PortMap.TryGetValue(pl.RemotePort, out var back))
                 {
                     if (!string.Equals(back.RemoteGuid, node.Guid, StringComparison.OrdinalIgnoreCase) || back.RemotePort != pl.Port)
                     {
-                        e.Add(new($"line {pl.Line}", $"port {pl.RemotePort} of {rn.Desc} is used twice: this line and line {back.Line} (which says it goes to {back.RemoteGuid}[{back.RemotePort}])"));
+                        e.Add(new($"line {pl.Line}", $"port {pl.RemotePort} of {rn.Display} is used twice: this line and line {back.Line} (which says it goes to {back.RemoteGuid}[{back.RemotePort}])"));
                         continue;
                     }
                     if (string.CompareOrdinal(node.Guid, rn.Guid) > 0 || (node.Guid == rn.Guid && pl.Port > pl.RemotePort)) continue; // listed from the other side too
@@ -147,7 +157,7 @@ internal static partial class IbNetDiscoverParser
                 {
                     if (claimedBy.TryGetValue(remote, out var other) && other.By != local)
                     {
-                        e.Add(new($"line {pl.Line}", $"port {pl.RemotePort} of {rn.Desc} is used twice: this line and line {other.Line}"));
+                        e.Add(new($"line {pl.Line}", $"port {pl.RemotePort} of {rn.Display} is used twice: this line and line {other.Line}"));
                         continue;
                     }
                     claimedBy[remote] = (local, pl.Line);
@@ -191,7 +201,7 @@ internal static partial class IbNetDiscoverParser
                 caEnd[new End(ca.Guid, pl.Port)] = (h, nic);
             }
         }
-        if (e.Count > 0) throw new FabricInputException(e);
+        if (e.Count > 0) throw new FabricInputException(ByLine(e));
 
         // Planes: connected components of the switch graph, numbered by first switch.
         var parent = Enumerable.Range(0, switchNodes.Count).ToArray();
@@ -323,6 +333,9 @@ internal static partial class IbNetDiscoverParser
         }
         return parsed;
     }
+
+    private static List<FieldError> ByLine(List<FieldError> e) =>
+        e.OrderBy(x => x.Field.StartsWith("line ", StringComparison.Ordinal) && int.TryParse(x.Field.AsSpan(5), out var n) ? n : 0).ToList();
 
     private static int NextFree(Dictionary<int, (string, int)> used)
     {

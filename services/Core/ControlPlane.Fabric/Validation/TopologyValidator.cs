@@ -67,7 +67,7 @@ public static class TopologyValidator
         var b = t.Switches[l.B.Device];
         if (l.Role == LinkRole.SwitchSwitch && t.Kind is TopologyKind.SlimFly or TopologyKind.Dragonfly) return; // direct topologies have no tiers
         var (lo, hi) = a.Tier <= b.Tier ? (a, b) : (b, a);
-        if (lo.Tier == hi.Tier) { p.Add(Problem(t, ProblemKind.TierViolation, l, $"{Name(lo.Tier)} to {Name(hi.Tier)}: {a.Name} and {b.Name} are both {Name(lo.Tier)}s")); return; }
+        if (lo.Tier == hi.Tier) { p.Add(Problem(t, ProblemKind.TierViolation, l, $"{Name(lo.Tier)} to {Name(hi.Tier)}: {a.Name} and {b.Name} are both {Plural(lo.Tier)}")); return; }
         if (hi.Tier - lo.Tier > 1) { p.Add(Problem(t, ProblemKind.TierViolation, l, $"skips a tier: {lo.Name} ({Name(lo.Tier)}) to {hi.Name} ({Name(hi.Tier)})")); return; }
         var expected = lo.Tier == SwitchTier.Leaf ? LinkRole.LeafSpine : LinkRole.SpineCore;
         if (l.Role != expected) p.Add(Problem(t, ProblemKind.TierViolation, l, $"role is {l.Role} but the link joins a {Name(lo.Tier)} and a {Name(hi.Tier)} ({expected})"));
@@ -127,6 +127,8 @@ public static class TopologyValidator
 
     private static ValidationProblem Problem(FabricTopology t, ProblemKind kind, Link l, string message) =>
         new(kind, ElementType.Link, l.Id, $"link {l.Id} ({t.Describe(l.A)} -- {t.Describe(l.B)})", message);
+
+    private static string Plural(SwitchTier tier) => tier switch { SwitchTier.Leaf => "leaves", SwitchTier.Spine => "spines", _ => "cores" };
 
     private static string Name(SwitchTier tier) => tier switch { SwitchTier.Leaf => "leaf", SwitchTier.Spine => "spine", _ => "core" };
 }
