@@ -20,9 +20,10 @@ public static class TopologyCommands
         return cmd;
     }
 
-    private static Option<string> FormatOption(bool auto) =>
-        new Option<string>("--format") { Description = auto ? "auto, json, yaml or ibnetdiscover" : "json, yaml or ibnetdiscover (default: from the file extension)", DefaultValueFactory = _ => auto ? "auto" : "" }
-            .AcceptOnlyFromAmong(auto ? ["auto", .. TopologyFiles.Formats] : ["", .. TopologyFiles.Formats]);
+    private static Option<string?> FormatOption(bool auto) =>
+        auto
+            ? new Option<string?>("--format") { Description = "File format (auto: by extension, then by content)", DefaultValueFactory = _ => "auto" }.OneOf(["auto", .. TopologyFiles.Formats])
+            : new Option<string?>("--format") { Description = "File format (default: by extension: .yaml/.yml, .ibnet/.txt, else json)" }.OneOf(TopologyFiles.Formats);
 
     private static Option<int> MaxOption() => new("--max") { Description = "Rows to show per table", DefaultValueFactory = _ => 100 };
 
