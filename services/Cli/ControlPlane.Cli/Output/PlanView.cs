@@ -15,6 +15,18 @@ internal static class PlanView
         _ => kind.ToUpperInvariant(),
     };
 
+    public static void Compare(IAnsiConsole c, IReadOnlyList<PlanReport> reports)
+    {
+        var first = reports[0];
+        c.MarkupLine($"[bold]All kinds[/] at radix {first.Radix}, {first.PortSpeedGbps}G ports");
+        var t = Table("TOPOLOGY", "ENDPOINTS", "SWITCHES", "LINKS", "COST", "COST / ENDPOINT", "POWER KW", "BISECTION TB/S", "SHAPE");
+        foreach (var r in reports)
+            t.AddRow(Esc(Title(r.Kind)), N(r.Endpoints), N(r.Switches), N(r.SwitchLinks), Money(r.CostUsd), Money(r.CostPerEndpointUsd), N(r.TotalPowerKw, 0),
+                N(r.BisectionTbps) + (r.BisectionIsEstimate ? "*" : ""), Esc(r.Shape));
+        c.Write(t);
+        c.MarkupLine("[grey]LINKS are switch-to-switch links; * estimated bisection[/]");
+    }
+
     public static void Render(IAnsiConsole c, PlanReport r)
     {
         c.MarkupLine($"[bold]{Esc(Title(r.Kind))}[/] plan: {Esc(r.Shape)}  (radix {r.Radix}, {r.PortSpeedGbps}G ports{(r.Planes > 1 ? $", {r.Planes} planes" : "")}{(r.Oversubscription != 1 ? $", {r.Oversubscription}:1 oversubscribed" : "")})");
