@@ -137,7 +137,7 @@ public static class TopologyCommands
     private static Command Cabling(CliContext ctx)
     {
         var plan = new Option<string>("--plan") { Description = "The planned topology (spec JSON/YAML or ibnetdiscover)", Required = true };
-        var discovered = new Option<string>("--discovered") { Description = "What the fabric reports: ibnetdiscover output", Required = true };
+        var discovered = new Option<string>("--discovered") { Description = "What the fabric reports: ibnetdiscover output, or a neighbour list (.csv/.tsv: local_device,local_port,remote_device,remote_port, e.g. from LLDP)", Required = true };
         var output = CommonOptions.OutputFormat();
         var max = MaxOption();
         var cmd = new Command("cabling", "Compare discovered cabling with the plan: swapped pairs, wrong ports, missing and unexpected cables. Exit 0 when it matches, 1 otherwise");
@@ -145,8 +145,7 @@ public static class TopologyCommands
         cmd.SetAction(r =>
         {
             var planned = TopologyFiles.Read(r.GetValue(plan)!, "auto", "--plan").Snapshot.Topology;
-            var seen = TopologyFiles.Read(r.GetValue(discovered)!, "ibnetdiscover", "--discovered", "discovered").Snapshot.Topology;
-            var report = CablingValidator.Compare(planned, CablingValidator.DiscoveredLinks(seen));
+            var report = CablingValidator.Compare(planned, TopologyFiles.ReadNeighbors(r.GetValue(discovered)!, "--discovered"));
             if (r.GetValue(output) == "json") JsonOutput.Write(ctx.Out, report with { });
             else CablingView.Render(ctx.Console, report, r.GetValue(max));
             return report.IsClean ? ExitCodes.Ok : ExitCodes.Problems;
