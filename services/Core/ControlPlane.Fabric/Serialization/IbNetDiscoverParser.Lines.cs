@@ -39,7 +39,7 @@ internal static partial class IbNetDiscoverParser
     [GeneratedRegex(@"^\[(\d+)\](?:\[ext\s+\d+\])?(?:\(([0-9a-fA-F]+)\))?\s*""([SHR])-([0-9a-fA-F]+)""\[(\d+)\](?:\[ext\s+\d+\])?(?:\(([0-9a-fA-F]+)\))?\s*(?:#(.*))?$")]
     private static partial Regex PortRegex();
 
-    [GeneratedRegex(@"(\d+x[A-Za-z]+\d*)\s*$")]
+    [GeneratedRegex(@"^\d+x[A-Za-z]+\d*$")]
     private static partial Regex SpeedRegex();
 
 
@@ -79,7 +79,7 @@ internal static partial class IbNetDiscoverParser
                 current = null;
                 continue;
             }
-            if (NodeRegex().Match(line) is { Success: true } nm)
+            if (line[0] != '[' && NodeRegex().Match(line) is { Success: true } nm)
             {
                 headerLine = 0;
                 var guid = NormalizeGuid(nm.Groups[4].Value);
@@ -111,10 +111,10 @@ internal static partial class IbNetDiscoverParser
                     continue;
                 }
                 int? speed = null;
-                if (pm.Groups[7].Success && SpeedRegex().Match(pm.Groups[7].Value) is { Success: true } sm)
+                if (pm.Groups[7].Success && LastToken(pm.Groups[7].ValueSpan) is { Length: > 0 } token && SpeedRegex().IsMatch(token))
                 {
-                    if (IbSpeed.TryParse(sm.Groups[1].Value, out var g)) speed = g;
-                    else e.Add(new($"line {ln}", $"unknown link speed '{sm.Groups[1].Value}'"));
+                    if (IbSpeed.TryParse(token, out var g)) speed = g;
+                    else e.Add(new($"line {ln}", $"unknown link speed '{token}'"));
                 }
                 var localPortGuid = pm.Groups[2].Success ? NormalizeGuid(pm.Groups[2].Value) : null;
                 var pl = new PortLine(port, localPortGuid, NormalizeGuid(pm.Groups[4].Value), rport, speed, ln);
@@ -168,7 +168,15 @@ internal static partial class IbNetDiscoverParser
     private static List<FieldError> ByLine(List<FieldError> e) =>
         e.OrderBy(x => x.Field.StartsWith("line ", StringComparison.Ordinal) && int.TryParse(x.Field.AsSpan(5), out var n) ? n : 0).ToList();
 
-    private static string NormalizeGuid(string hex) => hex.ToLowerInvariant().PadLeft(16, '0');
+    private static string LastToken(ReadOnlySpan<char> comment)
+    {
+        comment = comment.TrimEnd();
+        var sp = comment.LastIndexOfAny(' ', '\t');
+        return comment[(sp + 1)..].ToString();
+    }
+
+    private static string NormalizeGuid(string hex) =>
+        hex.Length == 16 && !hex.AsSpan().ContainsAnyInRange('A', 'F') ? hex : hex.ToLowerInvariant().PadLeft(16, '0');
 
     private static string Clip(string s) => s.Length <= 80 ? s : s[..77] + "...";
 }
