@@ -102,9 +102,37 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         return path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.TrimStart('$');
     }
 
+    private static string Expected(string typeText)
+    {
+        var t = typeText.Split([' ', '|'], 2)[0].TrimEnd('.');
+        var inner = System.Text.RegularExpressions.Regex.Match(t, @"Nullable`1\[(.+)\]$");
+        if (inner.Success) t = inner.Groups[1].Value;
+        return t switch
+        {
+            "System.Int32" or "System.Int64" or "System.Int16" => "an integer",
+            "System.Double" or "System.Single" or "System.Decimal" => "a number",
+            "System.String" => "a string",
+            "System.Boolean" => "true or false",
+            _ when Type.GetType(t) is null && t.Contains('.') => EnumNames(t),
+            _ => t,
+        };
+    }
+
+    private static string EnumNames(string typeName)
+    {
+        var type = AppDomain.CurrentDomain.GetAssemblies().Select(a => a.GetType(typeName)).FirstOrDefault(x => x is not null);
+        return type is { IsEnum: true }
+            ? "one of " + string.Join(", ", Enum.GetNames(type).Select(JsonNamingPolicy.CamelCase.ConvertName))
+            : $"a {typeName.Split('.').Last()}";
+    }
+
     private static string JsonReason(JsonException je)
     {
         var m = je.Message;
+        if (m.Contains("could not be mapped to any .NET member", StringComparison.Ordinal))
+            m = "unknown field: it is not part of this request";
+        else if (m.IndexOf("could not be converted to ", StringComparison.Ordinal) is var at and >= 0)
+            m = $"wrong type: expected {Expected(m[(at + "could not be converted to ".Length)..])}";
         // The serializer appends "Path: ... | LineNumber ..." which the field already says.
         var cut = m.IndexOf(" Path: ", StringComparison.Ordinal);
         if (cut > 0) m = m[..cut];

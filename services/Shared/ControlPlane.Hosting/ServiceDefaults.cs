@@ -70,7 +70,7 @@ public static class ServiceDefaults
         builder.Logging.AddJsonConsole(o =>
         {
             o.IncludeScopes = true;
-            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
             o.UseUtcTimestamp = true;
         });
 
@@ -112,6 +112,13 @@ public static class ServiceDefaults
         app.UseStatusCodePages();
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = c => c.Tags.Contains(LiveTag), ResponseWriter = WriteHealthAsync });
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag), ResponseWriter = WriteHealthAsync });
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            // A plain line next to the JSON logs so a person running the host sees where to point a browser or the CLI.
+            var addresses = app.Services.GetService<Microsoft.AspNetCore.Hosting.Server.IServer>()?.Features
+                .Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses;
+            if (addresses is { Count: > 0 }) Console.WriteLine($"{app.Environment.ApplicationName} listening on {string.Join(", ", addresses)}");
+        });
         return app;
     }
 
