@@ -38,7 +38,7 @@ public static class InventoryModule
 /// Creates the schema at startup and seeds a generated fabric when configured and the store is empty.
 /// An unreachable store does not stop the host: it keeps retrying in the background while /readyz reports it.
 /// </summary>
-public sealed class InventoryInitializer(IServiceScopeFactory scopes, IOptions<InventoryOptions> options, ILogger<InventoryInitializer> logger) : IHostedService, IDisposable
+public sealed class InventoryInitializer(IServiceScopeFactory scopes, IOptions<InventoryOptions> options, ILogger<InventoryInitializer> logger) : IHostedService
 {
     private readonly CancellationTokenSource _stop = new();
     private Task? _retry;
@@ -93,11 +93,10 @@ public sealed class InventoryInitializer(IServiceScopeFactory scopes, IOptions<I
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        // Not disposed: a test host may be stopped twice, and the token has no unmanaged state.
         await _stop.CancelAsync();
         if (_retry is not null) await _retry;
     }
-
-    public void Dispose() => _stop.Dispose();
 }
 
 /// <summary>Names every bad inventory option at startup.</summary>
