@@ -70,7 +70,7 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
             case JsonException je:
                 details = JsonProblem(je);
                 break;
-            case DbException or TimeoutException:
+            case var _ when IsStoreDown(exception):
                 logger.LogError(exception, "store unavailable");
                 details = new ProblemDetails { Status = 503, Title = "Store unavailable", Detail = exception.Message };
                 break;
@@ -81,6 +81,18 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         }
         httpContext.Response.StatusCode = details.Status ?? 500;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = details, Exception = exception });
+    }
+
+    /// <summary>True when the error (or one it wraps, as EF Core's execution strategy does) says the database cannot be reached.</summary>
+    private static bool IsStoreDown(Exception e)
+    {
+        for (var x = e; x is not null; x = x.InnerException)
+        {
+            // A server-side error (bad SQL, constraint) is a bug, not an outage: only connection, shutdown and resource states count.
+            if (x is Npgsql.PostgresException pe) return pe.SqlState.StartsWith("08", StringComparison.Ordinal) || pe.SqlState.StartsWith("57P", StringComparison.Ordinal) || pe.SqlState.StartsWith("53", StringComparison.Ordinal);
+            if (x is DbException or TimeoutException or System.Net.Sockets.SocketException) return true;
+        }
+        return false;
     }
 
     /// <summary>A 400 naming the JSON path of a malformed, mistyped or unknown field.</summary>
