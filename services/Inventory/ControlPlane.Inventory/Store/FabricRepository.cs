@@ -36,11 +36,11 @@ public sealed record ChangeResult(long Version, TopologyChanged Event);
 /// </summary>
 public sealed class FabricRepository(InventoryDbContext db, TimeProvider time) : IFabricStore
 {
-    internal static readonly string[] SwitchColumns = ["fabric", "id", "name", "plane", "tier", "radix", "port_speed_gbps", "model", "grp", "guid", "status", "reason", "changed_by", "since"];
-    internal static readonly string[] HostColumns = ["fabric", "id", "name", "gpus"];
-    internal static readonly string[] NicColumns = ["fabric", "host_id", "nic_index", "plane", "speed_gbps", "guid"];
-    internal static readonly string[] LinkColumns = ["fabric", "id", "a_is_host", "a_device", "a_port", "b_is_host", "b_device", "b_port", "speed_gbps", "role", "medium", "length_m", "plane", "status", "reason", "changed_by", "since"];
-    internal static readonly string[] TransceiverColumns = ["fabric", "id", "serial", "kind", "link_id", "side", "vendor", "part_number", "firmware", "power_w", "picojoules_per_bit",
+    public static readonly string[] SwitchColumns = ["fabric", "id", "name", "plane", "tier", "radix", "port_speed_gbps", "model", "grp", "guid", "status", "reason", "changed_by", "since"];
+    public static readonly string[] HostColumns = ["fabric", "id", "name", "gpus"];
+    public static readonly string[] NicColumns = ["fabric", "host_id", "nic_index", "plane", "speed_gbps", "guid"];
+    public static readonly string[] LinkColumns = ["fabric", "id", "a_is_host", "a_device", "a_port", "b_is_host", "b_device", "b_port", "speed_gbps", "role", "medium", "length_m", "plane", "status", "reason", "changed_by", "since"];
+    public static readonly string[] TransceiverColumns = ["fabric", "id", "serial", "kind", "link_id", "side", "vendor", "part_number", "firmware", "power_w", "picojoules_per_bit",
         "temp_high_alarm_c", "temp_high_warn_c", "vcc_low_alarm_v", "vcc_high_alarm_v", "bias_high_alarm_ma", "tx_power_low_alarm_dbm", "rx_power_low_alarm_dbm", "rx_power_low_warn_dbm", "rx_power_high_alarm_dbm", "pre_fec_ber_warn", "pre_fec_ber_alarm"];
 
     /// <summary>JSON for stored documents (parameters, change lists): camelCase, enums as strings, tolerant of extra members.</summary>
@@ -49,6 +49,9 @@ public sealed class FabricRepository(InventoryDbContext db, TimeProvider time) :
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
+
+    /// <summary>Per-step durations of the last bulk create or snapshot load (table name to time), for benchmarks and logs.</summary>
+    public List<(string Step, TimeSpan Elapsed)> LastTimings { get; } = [];
 
     /// <summary>The EF context (for paged reads).</summary>
     public InventoryDbContext Db => db;
@@ -69,6 +72,7 @@ public sealed class FabricRepository(InventoryDbContext db, TimeProvider time) :
     /// <summary>Stores a whole fabric with every element up, as version 1. Throws 409 when the name is taken.</summary>
     public async Task<(FabricRow Row, TopologyChanged Event)> CreateAsync(FabricTopology t, TopologyChangeKind kind, string by, string? reason, CancellationToken ct = default)
     {
+        LastTimings.Clear();
         var now = time.GetUtcNow();
         var conn = await OpenAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
@@ -106,7 +110,9 @@ public sealed class FabricRepository(InventoryDbContext db, TimeProvider time) :
             At = now,
         };
         await InsertVersionAsync(conn, tx, ev, by, reason, ct);
+        var commit = System.Diagnostics.Stopwatch.StartNew();
         await tx.CommitAsync(ct);
+        LastTimings.Add(("commit", commit.Elapsed));
         return (row, ev);
     }
 
@@ -164,15 +170,21 @@ public sealed class FabricRepository(InventoryDbContext db, TimeProvider time) :
 
     private async Task WriteLinksAsync(DbConnection conn, DbTransaction tx, string fabric, IReadOnlyList<Link> links, CancellationToken ct)
     {
-        await using var sink = await OpenSinkAsync(conn, tx, "links", LinkColumns, ct);
-        await WriteLinkRowsAsync(sink, fabric, links, ct);
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        await using (var sink = await OpenSinkAsync(conn, tx, "links", LinkColumns, ct))
+            await WriteLinkRowsAsync(sink, fabric, links, ct);
+        LastTimings.Add(("links", sw.Elapsed));
     }
 
     private async Task WriteTableAsync<T>(DbConnection conn, DbTransaction tx, string table, string[] columns, IEnumerable<T> items, Func<RowSink, T, ValueTask> write, CancellationToken ct)
     {
-        await using var sink = await OpenSinkAsync(conn, tx, table, columns, ct);
-        foreach (var item in items) await write(sink, item);
-        await sink.CompleteAsync(ct);
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        await using (var sink = await OpenSinkAsync(conn, tx, table, columns, ct))
+        {
+            foreach (var item in items) await write(sink, item);
+            await sink.CompleteAsync(ct);
+        }
+        LastTimings.Add((table, sw.Elapsed));
     }
 
     private async Task<RowSink> OpenSinkAsync(DbConnection conn, DbTransaction tx, string table, string[] columns, CancellationToken ct) =>
@@ -205,6 +217,7 @@ public sealed class FabricRepository(InventoryDbContext db, TimeProvider time) :
             linkCount = r.GetInt32(6);
             xcvrCount = r.GetInt32(7);
         }
+        LastTimings.Clear();
         var parameters = parametersJson is null ? null : JsonSerializer.Deserialize<GeneratorParameters>(parametersJson, StoreJson);
         var strings = new Dictionary<string, string>(StringComparer.Ordinal);
         string Intern(string s)
@@ -214,84 +227,106 @@ public sealed class FabricRepository(InventoryDbContext db, TimeProvider time) :
             return s;
         }
 
-        var switches = new List<Switch>(switchCount);
-        var switchStates = new List<ElementState>(switchCount);
-        await using (var cmd = Command(conn, tx, "SELECT id, name, plane, tier, radix, port_speed_gbps, model, grp, guid, status, reason, changed_by, since FROM switches WHERE fabric = @f ORDER BY id", ("f", name)))
-        await using (var r = await cmd.ExecuteReaderAsync(ct))
+        // No ORDER BY: ids are array indices, so rows are placed where they belong whatever order the
+        // server sends them in (sorting half a million rows would cost more than reading them).
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var switches = new Switch[switchCount];
+        var switchStates = new ElementState[switchCount];
+        await using (var r = await RowSource.OpenAsync(conn, tx, "switches", SwitchColumns[1..], name, ct))
         {
-            while (await r.ReadAsync(ct))
+            while (await r.NextAsync(ct))
             {
-                switches.Add(new Switch(r.GetInt32(0), r.GetString(1), r.GetInt32(2), (SwitchTier)r.GetInt32(3), r.GetInt32(4), r.GetInt32(5), Intern(r.GetString(6)), r.GetInt32(7), r.IsDBNull(8) ? null : r.GetString(8)));
-                switchStates.Add(ReadState(r, 9));
+                var id = Index(r.Int(), switchCount, "switch");
+                switches[id] = new Switch(id, r.Text(), r.Int(), (SwitchTier)r.Int(), r.Int(), r.Int(), Intern(r.Text()), r.Int(), r.TextOrNull());
+                switchStates[id] = ReadState(r);
             }
         }
+        LastTimings.Add(("switches", sw.Elapsed));
 
+        sw.Restart();
         var nicsByHost = new List<Nic>[hostCount];
-        await using (var cmd = Command(conn, tx, "SELECT host_id, nic_index, plane, speed_gbps, guid FROM nics WHERE fabric = @f ORDER BY host_id, nic_index", ("f", name)))
-        await using (var r = await cmd.ExecuteReaderAsync(ct))
+        await using (var r = await RowSource.OpenAsync(conn, tx, "nics", NicColumns[1..], name, ct))
         {
-            while (await r.ReadAsync(ct))
+            while (await r.NextAsync(ct))
             {
-                var h = r.GetInt32(0);
-                if ((uint)h >= (uint)hostCount) throw new InvalidDataException($"fabric '{name}': NIC row for host {h} beyond {hostCount} hosts");
-                (nicsByHost[h] ??= new List<Nic>(8)).Add(new Nic(r.GetInt32(1), r.GetInt32(2), r.GetInt32(3), r.IsDBNull(4) ? null : r.GetString(4)));
+                var h = Index(r.Int(), hostCount, "host");
+                (nicsByHost[h] ??= new List<Nic>(8)).Add(new Nic(r.Int(), r.Int(), r.Int(), r.TextOrNull()));
             }
         }
-        var hosts = new List<Host>(hostCount);
-        await using (var cmd = Command(conn, tx, "SELECT id, name, gpus FROM hosts WHERE fabric = @f ORDER BY id", ("f", name)))
-        await using (var r = await cmd.ExecuteReaderAsync(ct))
+        var hosts = new Host[hostCount];
+        await using (var r = await RowSource.OpenAsync(conn, tx, "hosts", HostColumns[1..], name, ct))
         {
-            while (await r.ReadAsync(ct))
+            while (await r.NextAsync(ct))
             {
-                var id = r.GetInt32(0);
-                hosts.Add(new Host(id, r.GetString(1), r.GetInt32(2), (IReadOnlyList<Nic>?)nicsByHost.ElementAtOrDefault(id) ?? []));
+                var id = Index(r.Int(), hostCount, "host");
+                var nics = nicsByHost[id] ?? [];
+                nics.Sort((x, y) => x.Index.CompareTo(y.Index));
+                hosts[id] = new Host(id, r.Text(), r.Int(), nics);
             }
         }
+        LastTimings.Add(("hosts+nics", sw.Elapsed));
 
-        var links = new List<Link>(linkCount);
-        var linkStates = new List<ElementState>(linkCount);
-        await using (var cmd = Command(conn, tx, "SELECT id, a_is_host, a_device, a_port, b_is_host, b_device, b_port, speed_gbps, role, medium, length_m, plane, status, reason, changed_by, since FROM links WHERE fabric = @f ORDER BY id", ("f", name)))
-        await using (var r = await cmd.ExecuteReaderAsync(ct))
+        sw.Restart();
+        var links = new Link[linkCount];
+        var linkStates = new ElementState[linkCount];
+        await using (var r = await RowSource.OpenAsync(conn, tx, "links", LinkColumns[1..], name, ct))
         {
-            while (await r.ReadAsync(ct))
+            while (await r.NextAsync(ct))
             {
-                links.Add(new Link(
-                    r.GetInt32(0),
-                    new LinkEnd(r.GetBoolean(1), r.GetInt32(2), r.GetInt32(3)),
-                    new LinkEnd(r.GetBoolean(4), r.GetInt32(5), r.GetInt32(6)),
-                    r.GetInt32(7), (LinkRole)r.GetInt32(8), (MediumKind)r.GetInt32(9), r.GetDouble(10), r.GetInt32(11)));
-                linkStates.Add(ReadState(r, 12));
+                var id = Index(r.Int(), linkCount, "link");
+                var a = new LinkEnd(r.Bool(), r.Int(), r.Int());
+                var b = new LinkEnd(r.Bool(), r.Int(), r.Int());
+                links[id] = new Link(id, a, b, r.Int(), (LinkRole)r.Int(), (MediumKind)r.Int(), r.Double(), r.Int());
+                linkStates[id] = ReadState(r);
             }
         }
+        LastTimings.Add(("links", sw.Elapsed));
 
-        var xcvrs = new List<Transceiver>(xcvrCount);
+        sw.Restart();
+        var xcvrs = new Transceiver[xcvrCount];
         DomThresholds? lastThresholds = null;
-        await using (var cmd = Command(conn, tx, $"SELECT {string.Join(", ", TransceiverColumns.Skip(1))} FROM transceivers WHERE fabric = @f ORDER BY id", ("f", name)))
-        await using (var r = await cmd.ExecuteReaderAsync(ct))
+        await using (var r = await RowSource.OpenAsync(conn, tx, "transceivers", TransceiverColumns[1..], name, ct))
         {
-            while (await r.ReadAsync(ct))
+            while (await r.NextAsync(ct))
             {
-                var d = new DomThresholds(r.GetDouble(10), r.GetDouble(11), r.GetDouble(12), r.GetDouble(13), r.GetDouble(14), r.GetDouble(15), r.GetDouble(16), r.GetDouble(17), r.GetDouble(18), r.GetDouble(19), r.GetDouble(20));
+                var id = Index(r.Int(), xcvrCount, "transceiver");
+                var serial = r.Text();
+                var medium = (MediumKind)r.Int();
+                var link = r.Int();
+                var side = (LinkSide)r.Int();
+                var vendor = Intern(r.Text());
+                var part = Intern(r.Text());
+                var firmware = Intern(r.Text());
+                var power = r.Double();
+                var pj = r.Double();
+                var d = new DomThresholds(r.Double(), r.Double(), r.Double(), r.Double(), r.Double(), r.Double(), r.Double(), r.Double(), r.Double(), r.Double(), r.Double());
                 // Most modules share one threshold set: keep one instance.
                 if (d == lastThresholds) d = lastThresholds;
                 lastThresholds = d;
-                xcvrs.Add(new Transceiver(r.GetInt32(0), r.GetString(1), (MediumKind)r.GetInt32(2), r.GetInt32(3), (LinkSide)r.GetInt32(4),
-                    Intern(r.GetString(5)), Intern(r.GetString(6)), Intern(r.GetString(7)), r.GetDouble(8), r.GetDouble(9), d));
+                xcvrs[id] = new Transceiver(id, serial, medium, link, side, vendor, part, firmware, power, pj, d);
             }
         }
+        LastTimings.Add(("transceivers", sw.Elapsed));
         await tx.CommitAsync(ct);
+        if (Array.IndexOf(switches, null) is var ms and >= 0) throw new InvalidDataException($"fabric '{name}': switch {ms} is missing");
+        if (Array.IndexOf(hosts, null) is var mh and >= 0) throw new InvalidDataException($"fabric '{name}': host {mh} is missing");
+        if (Array.IndexOf(links, null) is var ml and >= 0) throw new InvalidDataException($"fabric '{name}': link {ml} is missing");
+        if (Array.IndexOf(xcvrs, null) is var mx and >= 0) throw new InvalidDataException($"fabric '{name}': transceiver {mx} is missing");
 
         var planes = Enumerable.Range(0, planeCount).Select(i => new Plane(i, $"plane-{i}")).ToList();
         var topology = new FabricTopology(name, kind, planes, switches, hosts, links, xcvrs, parameters);
         return FabricSnapshot.Create(topology, version, linkStates, switchStates);
     }
 
-    private static ElementState ReadState(DbDataReader r, int i)
+    private static int Index(int id, int count, string what) =>
+        (uint)id < (uint)count ? id : throw new InvalidDataException($"stored {what} id {id} is outside 0..{count - 1}: the fabric row and its elements disagree");
+
+    private static ElementState ReadState(RowSource r)
     {
-        var status = (ElementStatus)r.GetInt32(i);
-        var reason = r.IsDBNull(i + 1) ? null : r.GetString(i + 1);
-        var by = r.IsDBNull(i + 2) ? null : r.GetString(i + 2);
-        DateTimeOffset? since = r.IsDBNull(i + 3) ? null : r.GetFieldValue<DateTimeOffset>(i + 3);
+        var status = (ElementStatus)r.Int();
+        var reason = r.TextOrNull();
+        var by = r.TextOrNull();
+        var since = r.TimeOrNull();
         return status == ElementStatus.Up && reason is null && by is null && since is null ? ElementState.InitialUp : new ElementState(status, reason, by, since);
     }
 
