@@ -1,1 +1,3 @@
-Console.WriteLine("fabricctl");
+using ControlPlane.Cli;
+
+return await Cli.RunAsync(args, Console.Out, Console.Error);

@@ -1,0 +1,26 @@
+namespace ControlPlane.Cli.Tests;
+
+/// <summary>Runs fabricctl in-process and captures its output.</summary>
+internal static class CliRunner
+{
+    public sealed record Result(int Code, string Out, string Err);
+
+    public static async Task<Result> RunAsync(params string[] args)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        // An empty environment: tests must not depend on the machine's FABRICCTL_* variables.
+        var code = await Cli.RunAsync(args, o, e, handler: null, environment: _ => null);
+        return new Result(code, o.ToString(), e.ToString());
+    }
+}
+
+/// <summary>A temporary directory removed after the test.</summary>
+internal sealed class TempDir : IDisposable
+{
+    public string Path { get; } = Directory.CreateTempSubdirectory("fabricctl-test-").FullName;
+
+    public string File(string name) => System.IO.Path.Combine(Path, name);
+
+    public void Dispose() => Directory.Delete(Path, recursive: true);
+}
