@@ -17,7 +17,7 @@ public sealed class InventoryBenchmark : IBenchmarkSuite
 {
     public string Name => "inventory";
 
-    public string Description => "FT3 65,536 endpoints: generate, store with COPY into PostgreSQL, load back; row-by-row baseline";
+    public string Description => "FT3 65,536 endpoints: generate, validate, store with COPY into PostgreSQL, load back; row-by-row baseline";
 
     public async Task<int> RunAsync(string[] args, TextWriter output, CancellationToken cancellationToken)
     {
@@ -35,10 +35,18 @@ public sealed class InventoryBenchmark : IBenchmarkSuite
         var p = new GeneratorParameters { Name = "ft3", Kind = TopologyKind.Ft3, Radix = radix };
         var topology = FabricGenerator.Generate(p);
         var generateS = sw.Elapsed.TotalSeconds;
+        sw.Restart();
+        var problems = ControlPlane.Fabric.Validation.TopologyValidator.Validate(topology);
+        var validateS = sw.Elapsed.TotalSeconds;
+        if (problems.Count > 0)
+        {
+            output.WriteLine($"generated fabric has {problems.Count} problems, first: {problems[0]}");
+            return 1;
+        }
         var nics = topology.Hosts.Sum(h => h.Nics.Count);
         long rows = topology.Switches.Count + topology.Hosts.Count + nics + topology.Links.Count + topology.Transceivers.Count + 2;
         output.WriteLine($"generate FT3 radix {radix}: {topology.EndpointCount:N0} endpoints, {topology.Switches.Count:N0} switches, {topology.SwitchLinkCount:N0} switch links, " +
-                         $"{topology.Links.Count:N0} links, {topology.Transceivers.Count:N0} transceivers in {generateS:F2} s (topology validation not included: no validator on this branch)");
+                         $"{topology.Links.Count:N0} links, {topology.Transceivers.Count:N0} transceivers in {generateS:F2} s; validate {validateS:F2} s (no problems)");
 
         await using (var db = new InventoryDbContext(options))
             await new FabricRepository(db, TimeProvider.System).EnsureSchemaAsync(ct);
@@ -90,7 +98,7 @@ public sealed class InventoryBenchmark : IBenchmarkSuite
         var rowRate = slice.Count / rowByRowS;
         output.WriteLine($"baseline row-by-row INSERT: {slice.Count:N0} links in {rowByRowS:F2} s = {rowRate:N0} rows/s");
         output.WriteLine($"COPY vs row-by-row: {copyRate / rowRate:F1}x rows/s; the whole FT3 row by row would take about {rows / rowRate:F0} s");
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"summary: generate {generateS:F2} s, store {storeS:F2} s, load {loadS:F2} s, copy {copyRate:F0} rows/s, row-by-row {rowRate:F0} rows/s, ratio {copyRate / rowRate:F1}"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"summary: generate {generateS:F2} s, validate {validateS:F2} s, store {storeS:F2} s, load {loadS:F2} s, copy {copyRate:F0} rows/s, row-by-row {rowRate:F0} rows/s, ratio {copyRate / rowRate:F1}"));
         return storeS < 10 && loadS < 3 ? 0 : 1;
     }
 

@@ -58,7 +58,7 @@ public sealed class InventoryApp(IReadOnlyDictionary<string, string?> settings) 
         var counts = new Dictionary<string, long>();
         await using var conn = new NpgsqlConnection(ConnectionString);
         await conn.OpenAsync();
-        foreach (var t in new[] { "fabrics", "switches", "hosts", "nics", "links", "transceivers", "versions" })
+        foreach (var t in new[] { "fabrics", "switches", "hosts", "nics", "links", "transceivers", "dom_thresholds", "versions" })
         {
             await using var cmd = new NpgsqlCommand($"SELECT count(*) FROM {t}", conn);
             counts[t] = (long)(await cmd.ExecuteScalarAsync())!;

@@ -30,6 +30,7 @@ public static class InventoryModule
     public static WebApplication MapInventory(this WebApplication app)
     {
         app.MapInventoryEndpoints();
+        app.MapImportExportEndpoints();
         return app;
     }
 }

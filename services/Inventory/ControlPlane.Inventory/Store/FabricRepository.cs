@@ -40,8 +40,9 @@ public sealed class FabricRepository(InventoryDbContext db, TimeProvider time) :
     public static readonly string[] HostColumns = ["fabric", "id", "name", "gpus"];
     public static readonly string[] NicColumns = ["fabric", "host_id", "nic_index", "plane", "speed_gbps", "guid"];
     public static readonly string[] LinkColumns = ["fabric", "id", "a_is_host", "a_device", "a_port", "b_is_host", "b_device", "b_port", "speed_gbps", "role", "medium", "length_m", "plane", "status", "reason", "changed_by", "since"];
-    public static readonly string[] TransceiverColumns = ["fabric", "id", "serial", "kind", "link_id", "side", "vendor", "part_number", "firmware", "power_w", "picojoules_per_bit",
-        "temp_high_alarm_c", "temp_high_warn_c", "vcc_low_alarm_v", "vcc_high_alarm_v", "bias_high_alarm_ma", "tx_power_low_alarm_dbm", "rx_power_low_alarm_dbm", "rx_power_low_warn_dbm", "rx_power_high_alarm_dbm", "pre_fec_ber_warn", "pre_fec_ber_alarm"];
+    public static readonly string[] TransceiverColumns = ["fabric", "id", "serial", "kind", "link_id", "side", "vendor", "part_number", "firmware", "power_w", "picojoules_per_bit", "thresholds_id"];
+    public static readonly string[] DomThresholdsColumns = ["fabric", "id", "temp_high_alarm_c", "temp_high_warn_c", "vcc_low_alarm_v", "vcc_high_alarm_v", "bias_high_alarm_ma",
+        "tx_power_low_alarm_dbm", "rx_power_low_alarm_dbm", "rx_power_low_warn_dbm", "rx_power_high_alarm_dbm", "pre_fec_ber_warn", "pre_fec_ber_alarm"];
 
     /// <summary>JSON for stored documents (parameters, change lists): camelCase, enums as strings, tolerant of extra members.</summary>
     public static readonly JsonSerializerOptions StoreJson = new(JsonSerializerDefaults.Web)
@@ -69,9 +70,13 @@ public sealed class FabricRepository(InventoryDbContext db, TimeProvider time) :
     public async Task<IReadOnlyList<string>> ListNamesAsync(CancellationToken cancellationToken = default) =>
         await db.Fabrics.AsNoTracking().OrderBy(f => f.Name).Select(f => f.Name).ToListAsync(cancellationToken);
 
-    /// <summary>Stores a whole fabric with every element up, as version 1. Throws 409 when the name is taken.</summary>
-    public async Task<(FabricRow Row, TopologyChanged Event)> CreateAsync(FabricTopology t, TopologyChangeKind kind, string by, string? reason, CancellationToken ct = default)
+    /// <summary>
+    /// Stores a whole fabric as version 1, every element up unless <paramref name="states"/> (an imported snapshot) says otherwise.
+    /// Throws 409 when the name is taken.
+    /// </summary>
+    public async Task<(FabricRow Row, TopologyChanged Event)> CreateAsync(FabricTopology t, TopologyChangeKind kind, string by, string? reason, CancellationToken ct = default, FabricSnapshot? states = null)
     {
+        if (states is not null && !ReferenceEquals(states.Topology, t)) throw new ArgumentException("the states must belong to the topology stored", nameof(states));
         LastTimings.Clear();
         var now = time.GetUtcNow();
         var conn = await OpenAsync(ct);
@@ -99,7 +104,7 @@ public sealed class FabricRepository(InventoryDbContext db, TimeProvider time) :
             ("ep", row.EndpointCount), ("links", row.LinkCount), ("swl", row.SwitchLinkCount), ("tx", row.TransceiverCount), ("now", now));
         if (inserted == 0) throw new ProblemException(409, "Fabric exists", $"a fabric named '{t.Name}' already exists");
 
-        await WriteElementsAsync(conn, tx, t, ct);
+        await WriteElementsAsync(conn, tx, t, states, ct);
         var ev = new TopologyChanged
         {
             FabricName = t.Name,
@@ -117,14 +122,14 @@ public sealed class FabricRepository(InventoryDbContext db, TimeProvider time) :
     }
 
     /// <summary>Writes switches, hosts, NICs, links and transceivers: COPY on PostgreSQL, prepared inserts on SQLite.</summary>
-    private async Task WriteElementsAsync(DbConnection conn, DbTransaction tx, FabricTopology t, CancellationToken ct)
+    private async Task WriteElementsAsync(DbConnection conn, DbTransaction tx, FabricTopology t, FabricSnapshot? states, CancellationToken ct)
     {
         var f = t.Name;
         await WriteTableAsync(conn, tx, "switches", SwitchColumns, t.Switches, async (s, x) =>
         {
             s.BeginRow();
             s.Text(f); s.Int(x.Id); s.Text(x.Name); s.Int(x.Plane); s.Int((int)x.Tier); s.Int(x.Radix); s.Int(x.PortSpeedGbps); s.Text(x.Model); s.Int(x.Group); s.Text(x.Guid);
-            s.Int((int)ElementStatus.Up); s.Text(null); s.Text(null); s.Time(null);
+            WriteState(s, states?.SwitchState(x.Id));
             await s.EndRowAsync(ct);
         }, ct);
         await WriteTableAsync(conn, tx, "hosts", HostColumns, t.Hosts, async (s, h) =>
@@ -139,21 +144,36 @@ public sealed class FabricRepository(InventoryDbContext db, TimeProvider time) :
             s.Text(f); s.Int(hn.Id); s.Int(hn.n.Index); s.Int(hn.n.Plane); s.Int(hn.n.SpeedGbps); s.Text(hn.n.Guid);
             await s.EndRowAsync(ct);
         }, ct);
-        await WriteLinksAsync(conn, tx, f, t.Links, ct);
-        await WriteTableAsync(conn, tx, "transceivers", TransceiverColumns, t.Transceivers, async (s, x) =>
+        await WriteLinksAsync(conn, tx, f, t.Links, states, ct);
+        // Threshold sets are shared by every module of a part: stored once each, referenced by id.
+        var sets = new Dictionary<DomThresholds, int>();
+        var setIds = new int[t.Transceivers.Count];
+        for (var i = 0; i < t.Transceivers.Count; i++)
         {
-            var d = x.Thresholds;
+            var d = t.Transceivers[i].Thresholds;
+            if (!sets.TryGetValue(d, out var id)) sets[d] = id = sets.Count;
+            setIds[i] = id;
+        }
+        await WriteTableAsync(conn, tx, "dom_thresholds", DomThresholdsColumns, sets, async (s, kv) =>
+        {
+            var d = kv.Key;
             s.BeginRow();
-            s.Text(f); s.Int(x.Id); s.Text(x.Serial); s.Int((int)x.Kind); s.Int(x.Link); s.Int((int)x.Side); s.Text(x.Vendor); s.Text(x.PartNumber); s.Text(x.Firmware);
-            s.Double(x.PowerW); s.Double(x.PicojoulesPerBit);
+            s.Text(f); s.Int(kv.Value);
             s.Double(d.TempHighAlarmC); s.Double(d.TempHighWarnC); s.Double(d.VccLowAlarmV); s.Double(d.VccHighAlarmV); s.Double(d.BiasHighAlarmMa);
             s.Double(d.TxPowerLowAlarmDbm); s.Double(d.RxPowerLowAlarmDbm); s.Double(d.RxPowerLowWarnDbm); s.Double(d.RxPowerHighAlarmDbm); s.Double(d.PreFecBerWarn); s.Double(d.PreFecBerAlarm);
             await s.EndRowAsync(ct);
         }, ct);
+        await WriteTableAsync(conn, tx, "transceivers", TransceiverColumns, t.Transceivers, async (s, x) =>
+        {
+            s.BeginRow();
+            s.Text(f); s.Int(x.Id); s.Text(x.Serial); s.Int((int)x.Kind); s.Int(x.Link); s.Int((int)x.Side); s.Text(x.Vendor); s.Text(x.PartNumber); s.Text(x.Firmware);
+            s.Double(x.PowerW); s.Double(x.PicojoulesPerBit); s.Int(setIds[x.Id]);
+            await s.EndRowAsync(ct);
+        }, ct);
     }
 
-    /// <summary>Writes link rows (all up) through the given sink; shared by the bulk path and the benchmark's row-by-row baseline.</summary>
-    public static async Task WriteLinkRowsAsync(RowSink s, string fabric, IEnumerable<Link> links, CancellationToken ct)
+    /// <summary>Writes link rows (all up unless <paramref name="states"/> says otherwise) through the given sink; shared by the bulk path and the benchmark's row-by-row baseline.</summary>
+    public static async Task WriteLinkRowsAsync(RowSink s, string fabric, IEnumerable<Link> links, CancellationToken ct, FabricSnapshot? states = null)
     {
         foreach (var l in links)
         {
@@ -162,17 +182,23 @@ public sealed class FabricRepository(InventoryDbContext db, TimeProvider time) :
             s.Bool(l.A.IsHost); s.Int(l.A.Device); s.Int(l.A.Port);
             s.Bool(l.B.IsHost); s.Int(l.B.Device); s.Int(l.B.Port);
             s.Int(l.SpeedGbps); s.Int((int)l.Role); s.Int((int)l.Medium); s.Double(l.LengthM); s.Int(l.Plane);
-            s.Int((int)ElementStatus.Up); s.Text(null); s.Text(null); s.Time(null);
+            WriteState(s, states?.LinkState(l.Id));
             await s.EndRowAsync(ct);
         }
         await s.CompleteAsync(ct);
     }
 
-    private async Task WriteLinksAsync(DbConnection conn, DbTransaction tx, string fabric, IReadOnlyList<Link> links, CancellationToken ct)
+    private static void WriteState(RowSink s, ElementState? state)
+    {
+        state ??= ElementState.InitialUp;
+        s.Int((int)state.Status); s.Text(state.Reason); s.Text(state.By); s.Time(state.Since);
+    }
+
+    private async Task WriteLinksAsync(DbConnection conn, DbTransaction tx, string fabric, IReadOnlyList<Link> links, FabricSnapshot? states, CancellationToken ct)
     {
         var sw = System.Diagnostics.Stopwatch.StartNew();
         await using (var sink = await OpenSinkAsync(conn, tx, "links", LinkColumns, ct))
-            await WriteLinkRowsAsync(sink, fabric, links, ct);
+            await WriteLinkRowsAsync(sink, fabric, links, ct, states);
         LastTimings.Add(("links", sw.Elapsed));
     }
 
@@ -283,8 +309,13 @@ public sealed class FabricRepository(InventoryDbContext db, TimeProvider time) :
         LastTimings.Add(("links", sw.Elapsed));
 
         sw.Restart();
+        var thresholdSets = new Dictionary<int, DomThresholds>();
+        await using (var r = await RowSource.OpenAsync(conn, tx, "dom_thresholds", DomThresholdsColumns[1..], name, ct))
+        {
+            while (await r.NextAsync(ct))
+                thresholdSets[r.Int()] = new DomThresholds(r.Double(), r.Double(), r.Double(), r.Double(), r.Double(), r.Double(), r.Double(), r.Double(), r.Double(), r.Double(), r.Double());
+        }
         var xcvrs = new Transceiver[xcvrCount];
-        DomThresholds? lastThresholds = null;
         await using (var r = await RowSource.OpenAsync(conn, tx, "transceivers", TransceiverColumns[1..], name, ct))
         {
             while (await r.NextAsync(ct))
@@ -299,10 +330,8 @@ public sealed class FabricRepository(InventoryDbContext db, TimeProvider time) :
                 var firmware = Intern(r.Text());
                 var power = r.Double();
                 var pj = r.Double();
-                var d = new DomThresholds(r.Double(), r.Double(), r.Double(), r.Double(), r.Double(), r.Double(), r.Double(), r.Double(), r.Double(), r.Double(), r.Double());
-                // Most modules share one threshold set: keep one instance.
-                if (d == lastThresholds) d = lastThresholds;
-                lastThresholds = d;
+                var setId = r.Int();
+                var d = thresholdSets.GetValueOrDefault(setId) ?? throw new InvalidDataException($"fabric '{name}': transceiver {id} refers to missing threshold set {setId}");
                 xcvrs[id] = new Transceiver(id, serial, medium, link, side, vendor, part, firmware, power, pj, d);
             }
         }
@@ -400,7 +429,7 @@ public sealed class FabricRepository(InventoryDbContext db, TimeProvider time) :
         await using var tx = await conn.BeginTransactionAsync(ct);
         var version = await ScalarAsync<long?>(conn, tx, ct, "SELECT version FROM fabrics WHERE name = @f", ("f", name))
             ?? throw new ProblemException(404, "Fabric not found", $"no fabric named '{name}'");
-        foreach (var table in new[] { "transceivers", "links", "nics", "hosts", "switches", "versions" })
+        foreach (var table in new[] { "transceivers", "dom_thresholds", "links", "nics", "hosts", "switches", "versions" })
             await ExecAsync(conn, tx, ct, $"DELETE FROM {table} WHERE fabric = @f", ("f", name));
         await ExecAsync(conn, tx, ct, "DELETE FROM fabrics WHERE name = @f", ("f", name));
         await tx.CommitAsync(ct);

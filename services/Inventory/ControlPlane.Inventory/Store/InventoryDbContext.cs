@@ -16,6 +16,7 @@ public sealed class InventoryDbContext(DbContextOptions<InventoryDbContext> opti
     public DbSet<LinkRow> Links => Set<LinkRow>();
     public DbSet<TransceiverRow> Transceivers => Set<TransceiverRow>();
     public DbSet<VersionRow> Versions => Set<VersionRow>();
+    public DbSet<DomThresholdsRow> DomThresholds => Set<DomThresholdsRow>();
 
     protected override void OnModelCreating(ModelBuilder b)
     {
@@ -51,6 +52,11 @@ public sealed class InventoryDbContext(DbContextOptions<InventoryDbContext> opti
         b.Entity<TransceiverRow>(e =>
         {
             e.ToTable("transceivers");
+            e.HasKey(x => new { x.Fabric, x.Id });
+        });
+        b.Entity<DomThresholdsRow>(e =>
+        {
+            e.ToTable("dom_thresholds");
             e.HasKey(x => new { x.Fabric, x.Id });
         });
         b.Entity<VersionRow>(e =>

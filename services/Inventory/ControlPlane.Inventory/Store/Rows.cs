@@ -83,7 +83,7 @@ public sealed class LinkRow
     public DateTimeOffset? Since { get; set; }
 }
 
-/// <summary>A transceiver with its DOM thresholds.</summary>
+/// <summary>A transceiver; its DOM thresholds are shared rows, as modules of one part share one set.</summary>
 public sealed class TransceiverRow
 {
     public required string Fabric { get; set; }
@@ -97,17 +97,8 @@ public sealed class TransceiverRow
     public required string Firmware { get; set; }
     public double PowerW { get; set; }
     public double PicojoulesPerBit { get; set; }
-    public double TempHighAlarmC { get; set; }
-    public double TempHighWarnC { get; set; }
-    public double VccLowAlarmV { get; set; }
-    public double VccHighAlarmV { get; set; }
-    public double BiasHighAlarmMa { get; set; }
-    public double TxPowerLowAlarmDbm { get; set; }
-    public double RxPowerLowAlarmDbm { get; set; }
-    public double RxPowerLowWarnDbm { get; set; }
-    public double RxPowerHighAlarmDbm { get; set; }
-    public double PreFecBerWarn { get; set; }
-    public double PreFecBerAlarm { get; set; }
+    /// <summary>Id of the DOM threshold set in <see cref="DomThresholdsRow"/> (one per distinct set in the fabric).</summary>
+    public int ThresholdsId { get; set; }
 }
 
 /// <summary>One topology version: who changed what, when and why (changes as JSON).</summary>
@@ -120,4 +111,22 @@ public sealed class VersionRow
     public string? Reason { get; set; }
     public int Kind { get; set; }
     public required string Changes { get; set; }
+}
+
+/// <summary>One distinct set of DOM alarm and warning thresholds of a fabric.</summary>
+public sealed class DomThresholdsRow
+{
+    public required string Fabric { get; set; }
+    public int Id { get; set; }
+    public double TempHighAlarmC { get; set; }
+    public double TempHighWarnC { get; set; }
+    public double VccLowAlarmV { get; set; }
+    public double VccHighAlarmV { get; set; }
+    public double BiasHighAlarmMa { get; set; }
+    public double TxPowerLowAlarmDbm { get; set; }
+    public double RxPowerLowAlarmDbm { get; set; }
+    public double RxPowerLowWarnDbm { get; set; }
+    public double RxPowerHighAlarmDbm { get; set; }
+    public double PreFecBerWarn { get; set; }
+    public double PreFecBerAlarm { get; set; }
 }
