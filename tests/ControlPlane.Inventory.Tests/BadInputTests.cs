@@ -12,14 +12,23 @@ public sealed class BadInputTests(PostgresFixture pg) : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _app = await InventoryApp.OnPostgresAsync(pg.Server,
-            ("Inventory:MaxRequestBodyBytes", MaxBody.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            ("Inventory:MaxFabricEndpoints", "1000"));
+        // One host and database for every case: each case checks that it changed nothing, so they cannot disturb each other.
+        _app = await pg.SharedAsync(nameof(BadInputTests), async server =>
+        {
+            var app = await InventoryApp.OnPostgresAsync(server,
+                ("Inventory:MaxRequestBodyBytes", MaxBody.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                ("Inventory:MaxFabricEndpoints", "1000"));
+            await app.CreateAsync(app.CreateClient(), InventoryApp.SmallFt2("b"));
+            return app;
+        });
         _client = _app.CreateClient();
-        await _app.CreateAsync(_client, InventoryApp.SmallFt2("b"));
     }
 
-    public async Task DisposeAsync() => await _app.DisposeAsync();
+    public Task DisposeAsync()
+    {
+        _client.Dispose();
+        return Task.CompletedTask;
+    }
 
     public static TheoryData<string, string, string?, int, string?> Cases() => new()
     {

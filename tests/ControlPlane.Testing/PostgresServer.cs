@@ -8,8 +8,20 @@ namespace ControlPlane.Testing;
 /// </summary>
 public sealed class PostgresServer : IAsyncDisposable
 {
-    /// <summary>Where Debian puts the PostgreSQL 15 binaries; override with PG_BIN.</summary>
-    public static string BinDir => Environment.GetEnvironmentVariable("PG_BIN") ?? "/usr/lib/postgresql/15/bin";
+    /// <summary>PG_BIN when set, else Debian's /usr/lib/postgresql/15/bin, else the newest /usr/lib/postgresql/*/bin with an initdb.</summary>
+    public static string BinDir => Environment.GetEnvironmentVariable("PG_BIN") ?? FindBinDir();
+
+    private static string FindBinDir()
+    {
+        const string preferred = "/usr/lib/postgresql/15/bin";
+        if (File.Exists(Path.Combine(preferred, "initdb")) || !Directory.Exists("/usr/lib/postgresql")) return preferred;
+        return Directory.GetDirectories("/usr/lib/postgresql")
+            .Select(d => (Dir: Path.Combine(d, "bin"), Version: int.TryParse(Path.GetFileName(d), out var v) ? v : 0))
+            .Where(x => File.Exists(Path.Combine(x.Dir, "initdb")))
+            .OrderByDescending(x => x.Version)
+            .Select(x => x.Dir)
+            .FirstOrDefault() ?? preferred;
+    }
 
     private readonly string _root;
     private readonly string _dataDir;
