@@ -74,6 +74,11 @@ public sealed class InventoryBenchmark : IBenchmarkSuite
             loadSteps = [.. repo.LastTimings];
         }
         var loadS = sw.Elapsed.TotalSeconds;
+        // The first load includes JIT and a cold pool; a service loads many times, so report a warm one too.
+        sw.Restart();
+        await using (var db = new InventoryDbContext(options))
+            await new FabricRepository(db, TimeProvider.System).LoadSnapshotAsync("ft3", ct);
+        var warmLoadS = sw.Elapsed.TotalSeconds;
         if (snap is null || snap.Topology.Links.Count != topology.Links.Count || snap.Topology.Transceivers.Count != topology.Transceivers.Count
             || snap.Topology.EndpointCount != topology.EndpointCount || !snap.Topology.Links[^1].Equals(topology.Links[^1]))
         {
@@ -82,6 +87,7 @@ public sealed class InventoryBenchmark : IBenchmarkSuite
         }
         output.WriteLine($"load snapshot (raw readers): {rows:N0} rows in {loadS:F2} s = {rows / loadS:N0} rows/s   target < 3 s: {(loadS < 3 ? "met" : "MISSED")}");
         output.WriteLine("  steps: " + string.Join(", ", loadSteps.Select(s => $"{s.Step} {s.Elapsed.TotalSeconds:F2} s")));
+        output.WriteLine($"load snapshot again (warm): {warmLoadS:F2} s = {rows / warmLoadS:N0} rows/s");
 
         // Baseline: the same link rows, one prepared INSERT per row (one round trip each), in one transaction.
         var slice = topology.Links.Take(baselineRows).ToList();
@@ -98,7 +104,7 @@ public sealed class InventoryBenchmark : IBenchmarkSuite
         var rowRate = slice.Count / rowByRowS;
         output.WriteLine($"baseline row-by-row INSERT: {slice.Count:N0} links in {rowByRowS:F2} s = {rowRate:N0} rows/s");
         output.WriteLine($"COPY vs row-by-row: {copyRate / rowRate:F1}x rows/s; the whole FT3 row by row would take about {rows / rowRate:F0} s");
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"summary: generate {generateS:F2} s, validate {validateS:F2} s, store {storeS:F2} s, load {loadS:F2} s, copy {copyRate:F0} rows/s, row-by-row {rowRate:F0} rows/s, ratio {copyRate / rowRate:F1}"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"summary: generate {generateS:F2} s, validate {validateS:F2} s, store {storeS:F2} s, load {loadS:F2} s (warm {warmLoadS:F2} s), copy {copyRate:F0} rows/s, row-by-row {rowRate:F0} rows/s, ratio {copyRate / rowRate:F1}"));
         return storeS < 10 && loadS < 3 ? 0 : 1;
     }
 

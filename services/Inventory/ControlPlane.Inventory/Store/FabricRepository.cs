@@ -245,98 +245,15 @@ public sealed class FabricRepository(InventoryDbContext db, TimeProvider time) :
         }
         LastTimings.Clear();
         var parameters = parametersJson is null ? null : JsonSerializer.Deserialize<GeneratorParameters>(parametersJson, StoreJson);
-        var strings = new Dictionary<string, string>(StringComparer.Ordinal);
-        string Intern(string s)
-        {
-            if (strings.TryGetValue(s, out var v)) return v;
-            if (strings.Count < 4096) strings[s] = s;
-            return s;
-        }
 
-        // No ORDER BY: ids are array indices, so rows are placed where they belong whatever order the
-        // server sends them in (sorting half a million rows would cost more than reading them).
-        var sw = System.Diagnostics.Stopwatch.StartNew();
-        var switches = new Switch[switchCount];
-        var switchStates = new ElementState[switchCount];
-        await using (var r = await RowSource.OpenAsync(conn, tx, "switches", SwitchColumns[1..], name, ct))
-        {
-            while (await r.NextAsync(ct))
-            {
-                var id = Index(r.Int(), switchCount, "switch");
-                switches[id] = new Switch(id, r.Text(), r.Int(), (SwitchTier)r.Int(), r.Int(), r.Int(), Intern(r.Text()), r.Int(), r.TextOrNull());
-                switchStates[id] = ReadState(r);
-            }
-        }
-        LastTimings.Add(("switches", sw.Elapsed));
-
-        sw.Restart();
-        var nicsByHost = new List<Nic>[hostCount];
-        await using (var r = await RowSource.OpenAsync(conn, tx, "nics", NicColumns[1..], name, ct))
-        {
-            while (await r.NextAsync(ct))
-            {
-                var h = Index(r.Int(), hostCount, "host");
-                (nicsByHost[h] ??= new List<Nic>(8)).Add(new Nic(r.Int(), r.Int(), r.Int(), r.TextOrNull()));
-            }
-        }
-        var hosts = new Host[hostCount];
-        await using (var r = await RowSource.OpenAsync(conn, tx, "hosts", HostColumns[1..], name, ct))
-        {
-            while (await r.NextAsync(ct))
-            {
-                var id = Index(r.Int(), hostCount, "host");
-                var nics = nicsByHost[id] ?? [];
-                nics.Sort((x, y) => x.Index.CompareTo(y.Index));
-                hosts[id] = new Host(id, r.Text(), r.Int(), nics);
-            }
-        }
-        LastTimings.Add(("hosts+nics", sw.Elapsed));
-
-        sw.Restart();
-        var links = new Link[linkCount];
-        var linkStates = new ElementState[linkCount];
-        await using (var r = await RowSource.OpenAsync(conn, tx, "links", LinkColumns[1..], name, ct))
-        {
-            while (await r.NextAsync(ct))
-            {
-                var id = Index(r.Int(), linkCount, "link");
-                var a = new LinkEnd(r.Bool(), r.Int(), r.Int());
-                var b = new LinkEnd(r.Bool(), r.Int(), r.Int());
-                links[id] = new Link(id, a, b, r.Int(), (LinkRole)r.Int(), (MediumKind)r.Int(), r.Double(), r.Int());
-                linkStates[id] = ReadState(r);
-            }
-        }
-        LastTimings.Add(("links", sw.Elapsed));
-
-        sw.Restart();
-        var thresholdSets = new Dictionary<int, DomThresholds>();
-        await using (var r = await RowSource.OpenAsync(conn, tx, "dom_thresholds", DomThresholdsColumns[1..], name, ct))
-        {
-            while (await r.NextAsync(ct))
-                thresholdSets[r.Int()] = new DomThresholds(r.Double(), r.Double(), r.Double(), r.Double(), r.Double(), r.Double(), r.Double(), r.Double(), r.Double(), r.Double(), r.Double());
-        }
-        var xcvrs = new Transceiver[xcvrCount];
-        await using (var r = await RowSource.OpenAsync(conn, tx, "transceivers", TransceiverColumns[1..], name, ct))
-        {
-            while (await r.NextAsync(ct))
-            {
-                var id = Index(r.Int(), xcvrCount, "transceiver");
-                var serial = r.Text();
-                var medium = (MediumKind)r.Int();
-                var link = r.Int();
-                var side = (LinkSide)r.Int();
-                var vendor = Intern(r.Text());
-                var part = Intern(r.Text());
-                var firmware = Intern(r.Text());
-                var power = r.Double();
-                var pj = r.Double();
-                var setId = r.Int();
-                var d = thresholdSets.GetValueOrDefault(setId) ?? throw new InvalidDataException($"fabric '{name}': transceiver {id} refers to missing threshold set {setId}");
-                xcvrs[id] = new Transceiver(id, serial, medium, link, side, vendor, part, firmware, power, pj, d);
-            }
-        }
-        LastTimings.Add(("transceivers", sw.Elapsed));
+        // Sequential on purpose: reading the big tables on extra connections (sharing this snapshot through
+        // pg_export_snapshot) measured slower on a busy 2-core machine, where decoding rows is the bottleneck.
+        var (switches, switchStates, switchTime) = await ReadSwitchesAsync(conn, tx, name, switchCount, ct);
+        var (hosts, hostTime) = await ReadHostsAsync(conn, tx, name, hostCount, ct);
+        var (links, linkStates, linkTime) = await ReadLinksAsync(conn, tx, name, linkCount, ct);
+        var (xcvrs, xcvrTime) = await ReadTransceiversAsync(conn, tx, name, xcvrCount, ct);
         await tx.CommitAsync(ct);
+        LastTimings.AddRange([("switches", switchTime), ("hosts+nics", hostTime), ("links", linkTime), ("transceivers", xcvrTime)]);
         if (Array.IndexOf(switches, null) is var ms and >= 0) throw new InvalidDataException($"fabric '{name}': switch {ms} is missing");
         if (Array.IndexOf(hosts, null) is var mh and >= 0) throw new InvalidDataException($"fabric '{name}': host {mh} is missing");
         if (Array.IndexOf(links, null) is var ml and >= 0) throw new InvalidDataException($"fabric '{name}': link {ml} is missing");
@@ -345,6 +262,118 @@ public sealed class FabricRepository(InventoryDbContext db, TimeProvider time) :
         var planes = Enumerable.Range(0, planeCount).Select(i => new Plane(i, $"plane-{i}")).ToList();
         var topology = new FabricTopology(name, kind, planes, switches, hosts, links, xcvrs, parameters);
         return FabricSnapshot.Create(topology, version, linkStates, switchStates);
+    }
+
+    // No ORDER BY in the readers: ids are array indices, so rows are placed where they belong whatever order the
+    // server sends them in (sorting half a million rows would cost more than reading them).
+
+    /// <summary>Keeps one instance of strings repeated across many rows (models, vendors, part numbers).</summary>
+    private sealed class Interner
+    {
+        private readonly Dictionary<string, string> _strings = new(StringComparer.Ordinal);
+
+        public string Get(string s)
+        {
+            if (_strings.TryGetValue(s, out var v)) return v;
+            if (_strings.Count < 4096) _strings[s] = s;
+            return s;
+        }
+    }
+
+    private static async Task<(Switch[], ElementState[], TimeSpan)> ReadSwitchesAsync(DbConnection conn, DbTransaction tx, string name, int count, CancellationToken ct)
+    {
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var intern = new Interner();
+        var switches = new Switch[count];
+        var states = new ElementState[count];
+        await using (var r = await RowSource.OpenAsync(conn, tx, "switches", SwitchColumns[1..], name, ct))
+        {
+            while (await r.NextAsync(ct))
+            {
+                var id = Index(r.Int(), count, "switch");
+                switches[id] = new Switch(id, r.Text(), r.Int(), (SwitchTier)r.Int(), r.Int(), r.Int(), intern.Get(r.Text()), r.Int(), r.TextOrNull());
+                states[id] = ReadState(r);
+            }
+        }
+        return (switches, states, sw.Elapsed);
+    }
+
+    private static async Task<(Host[], TimeSpan)> ReadHostsAsync(DbConnection conn, DbTransaction tx, string name, int count, CancellationToken ct)
+    {
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var nicsByHost = new List<Nic>[count];
+        await using (var r = await RowSource.OpenAsync(conn, tx, "nics", NicColumns[1..], name, ct))
+        {
+            while (await r.NextAsync(ct))
+            {
+                var h = Index(r.Int(), count, "host");
+                (nicsByHost[h] ??= new List<Nic>(8)).Add(new Nic(r.Int(), r.Int(), r.Int(), r.TextOrNull()));
+            }
+        }
+        var hosts = new Host[count];
+        await using (var r = await RowSource.OpenAsync(conn, tx, "hosts", HostColumns[1..], name, ct))
+        {
+            while (await r.NextAsync(ct))
+            {
+                var id = Index(r.Int(), count, "host");
+                var nics = nicsByHost[id] ?? [];
+                nics.Sort((x, y) => x.Index.CompareTo(y.Index));
+                hosts[id] = new Host(id, r.Text(), r.Int(), nics);
+            }
+        }
+        return (hosts, sw.Elapsed);
+    }
+
+    private static async Task<(Link[], ElementState[], TimeSpan)> ReadLinksAsync(DbConnection conn, DbTransaction tx, string name, int count, CancellationToken ct)
+    {
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var links = new Link[count];
+        var states = new ElementState[count];
+        await using (var r = await RowSource.OpenAsync(conn, tx, "links", LinkColumns[1..], name, ct))
+        {
+            while (await r.NextAsync(ct))
+            {
+                var id = Index(r.Int(), count, "link");
+                var a = new LinkEnd(r.Bool(), r.Int(), r.Int());
+                var b = new LinkEnd(r.Bool(), r.Int(), r.Int());
+                links[id] = new Link(id, a, b, r.Int(), (LinkRole)r.Int(), (MediumKind)r.Int(), r.Double(), r.Int());
+                states[id] = ReadState(r);
+            }
+        }
+        return (links, states, sw.Elapsed);
+    }
+
+    private static async Task<(Transceiver[], TimeSpan)> ReadTransceiversAsync(DbConnection conn, DbTransaction tx, string name, int count, CancellationToken ct)
+    {
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var intern = new Interner();
+        var thresholdSets = new Dictionary<int, DomThresholds>();
+        await using (var r = await RowSource.OpenAsync(conn, tx, "dom_thresholds", DomThresholdsColumns[1..], name, ct))
+        {
+            while (await r.NextAsync(ct))
+                thresholdSets[r.Int()] = new DomThresholds(r.Double(), r.Double(), r.Double(), r.Double(), r.Double(), r.Double(), r.Double(), r.Double(), r.Double(), r.Double(), r.Double());
+        }
+        var xcvrs = new Transceiver[count];
+        await using (var r = await RowSource.OpenAsync(conn, tx, "transceivers", TransceiverColumns[1..], name, ct))
+        {
+            while (await r.NextAsync(ct))
+            {
+                var id = Index(r.Int(), count, "transceiver");
+                var serial = r.Text();
+                var medium = (MediumKind)r.Int();
+                var link = r.Int();
+                var side = (LinkSide)r.Int();
+                var vendor = intern.Get(r.Text());
+                var part = intern.Get(r.Text());
+                var firmware = intern.Get(r.Text());
+                var power = r.Double();
+                var pj = r.Double();
+                var setId = r.Int();
+                var d = thresholdSets.GetValueOrDefault(setId) ?? throw new InvalidDataException($"fabric '{name}': transceiver {id} refers to missing threshold set {setId}");
+                xcvrs[id] = new Transceiver(id, serial, medium, link, side, vendor, part, firmware, power, pj, d);
+            }
+        }
+        return (xcvrs, sw.Elapsed);
     }
 
     private static int Index(int id, int count, string what) =>

