@@ -5,12 +5,15 @@ internal static class CliRunner
 {
     public sealed record Result(int Code, string Out, string Err);
 
-    public static async Task<Result> RunAsync(params string[] args)
+    public static Task<Result> RunAsync(params string[] args) => RunAsync(null, args);
+
+    /// <summary>Runs against a server reached through <paramref name="handler"/> (e.g. a WebApplicationFactory's Server.CreateHandler()).</summary>
+    public static async Task<Result> RunAsync(HttpMessageHandler? handler, params string[] args)
     {
         var o = new StringWriter();
         var e = new StringWriter();
         // An empty environment: tests must not depend on the machine's FABRICCTL_* variables.
-        var code = await Cli.RunAsync(args, o, e, handler: null, environment: _ => null);
+        var code = await Cli.RunAsync(args, o, e, handler, environment: _ => null);
         return new Result(code, o.ToString(), e.ToString());
     }
 }

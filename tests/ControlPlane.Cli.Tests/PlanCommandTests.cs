@@ -26,6 +26,24 @@ public class PlanCommandTests
     }
 
     [Fact]
+    public async Task Plan_all_compares_every_kind_as_in_table_3()
+    {
+        var r = await CliRunner.RunAsync("plan", "all", "-o", "json");
+        Assert.Equal(0, r.Code);
+        using var doc = JsonDocument.Parse(r.Out);
+        var rows = doc.RootElement.EnumerateArray().ToDictionary(x => x.GetProperty("kind").GetString()!, x => x.GetProperty("endpoints").GetInt64());
+        Assert.Equal(6, rows.Count);
+        Assert.Equal(16_384, rows["mpft"]);
+        Assert.Equal(32_928, rows["slimFly"]);
+        Assert.Equal(261_632, rows["dragonfly"]);
+
+        var table = await CliRunner.RunAsync("plan", "all", "--radix", "16");
+        Assert.Equal(0, table.Code);
+        Assert.Contains("Slim Fly", table.Out);
+        Assert.Contains("Dragonfly", table.Out);
+    }
+
+    [Fact]
     public async Task Plan_json_has_every_documented_field()
     {
         var r = await CliRunner.RunAsync("plan", "ft2", "--radix", "16", "-o", "json");

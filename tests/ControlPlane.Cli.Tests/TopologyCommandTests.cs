@@ -108,4 +108,26 @@ public class TopologyCommandTests
         Assert.Contains("1 swapped pair", r.Out);
         Assert.Contains("node-00000/mlx5_0 -- leaf-0/1", r.Out);
     }
+
+    [Fact]
+    public async Task Cabling_reads_an_lldp_neighbor_list_and_says_which_cable_to_move()
+    {
+        using var dir = new TempDir();
+        var plan = dir.File("plan.yaml");
+        Assert.Equal(0, (await CliRunner.RunAsync("topology", "generate", "ft2", "--radix", "8", "--nics-per-node", "1", "--leaves", "6", "-o", plan)).Code);
+        var t = ControlPlane.Fabric.Yaml.FabricSpecYaml.Parse(await File.ReadAllTextAsync(plan));
+        var lines = t.Links.Select(l => l.A.IsHost
+            ? $"{t.Hosts[l.A.Device].Name},mlx5_{l.A.Port},{t.Switches[l.B.Device].Name},swp{l.B.Port}"
+            : $"{t.Switches[l.A.Device].Name},swp{l.A.Port},{t.Switches[l.B.Device].Name},swp{l.B.Port}").ToList();
+        lines[0] = "leaf-0,swp5,spine-0,swp8"; // planned spine-0 port 1; spine ports 7 and 8 are free with 6 leaves
+        var csv = dir.File("lldp.csv");
+        await File.WriteAllTextAsync(csv, "local_device,local_port,remote_device,remote_port\n" + string.Join('\n', lines));
+
+        var r = await CliRunner.RunAsync("topology", "cabling", "--plan", plan, "--discovered", csv, "-o", "json");
+        Assert.Equal(1, r.Code);
+        using var doc = JsonDocument.Parse(r.Out);
+        var m = Assert.Single(doc.RootElement.GetProperty("miscabled").EnumerateArray().ToList());
+        Assert.Equal("move the cable from spine-0/8 to spine-0/1", m.GetProperty("fix").GetString());
+        Assert.False(doc.RootElement.GetProperty("isClean").GetBoolean());
+    }
 }

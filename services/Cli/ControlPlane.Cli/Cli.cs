@@ -22,7 +22,7 @@ public static class Cli
         var parse = root.Parse(bare ? ["--help"] : args);
         if (parse.Errors.Count > 0)
         {
-            foreach (var e in parse.Errors) ctx.Error(e.Message);
+            foreach (var e in parse.Errors) ctx.Error(Readable(e.Message));
             var verb = string.Join(' ', parse.CommandResult.Command == root ? [] : CommandPath(parse.CommandResult.Command, root));
             error.WriteLine($"Run 'fabricctl {(verb.Length > 0 ? verb + " " : "")}--help' for usage.");
             return ExitCodes.Usage;
@@ -69,6 +69,17 @@ public static class Cli
         root.Subcommands.Add(TopologyCommands.Build(ctx));
         foreach (var c in InventoryCommands.Build(ctx)) root.Subcommands.Add(c);
         return root;
+    }
+
+    /// <summary>"Cannot parse argument 'abc' for option '--radix' as expected type 'System.Int32'." -> "--radix: 'abc' is not a whole number".</summary>
+    private static string Readable(string message)
+    {
+        var m = System.Text.RegularExpressions.Regex.Match(message, @"^Cannot parse argument '(.*)' for (?:option|argument|command) '(.*)' as expected type '(.*)'\.?$");
+        if (!m.Success) return message;
+        var type = m.Groups[3].Value;
+        var what = type.Contains("Int", StringComparison.Ordinal) ? "a whole number" : type.Contains("Double", StringComparison.Ordinal) ? "a number" : type;
+        var name = m.Groups[2].Value.StartsWith('-') ? m.Groups[2].Value : "<id>"; // a command's own argument: only "link <id>" is numeric
+        return $"{name}: '{m.Groups[1].Value}' is not {what}";
     }
 
     private static IEnumerable<string> CommandPath(Command c, Command root)

@@ -106,6 +106,15 @@ public class FabricSpecJsonTests
         Assert.Contains(ex.Errors, e => e.Field == "links[1].medium" && e.Reason.Contains("sr8"));
     }
 
+    [Fact]
+    public void Null_where_a_value_is_required_is_named()
+    {
+        var ex = Assert.Throws<FabricInputException>(() => FabricSpecJson.Parse("""{"name":"x","kind":"imported","planes":[],"switches":null,"links":[]}"""));
+        var err = Assert.Single(ex.Errors);
+        Assert.Equal("switches", err.Field);
+        Assert.StartsWith("must not be null", err.Reason);
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("{")]

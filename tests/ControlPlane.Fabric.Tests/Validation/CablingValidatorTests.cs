@@ -76,3 +76,37 @@ public class CablingValidatorTests
         Assert.True(CablingValidator.Compare(t, CablingValidator.DiscoveredLinks(discovered)).IsClean);
     }
 }
+
+public class NeighborListTests
+{
+    [Fact]
+    public void Parses_lldp_style_names_and_skips_header_and_comments()
+    {
+        const string text = """
+            local_device,local_port,remote_device,remote_port
+            # exported from the switches
+            leaf-0,swp33,spine-0,swp1
+            node-00001	mlx5_0	leaf-0	Ethernet2
+            leaf-1 eth1/34 spine-1 34
+            """;
+        var links = NeighborList.Parse(text);
+        Assert.Equal(
+            [new DiscoveredLink("leaf-0", 33, "spine-0", 1), new DiscoveredLink("node-00001", 0, "leaf-0", 2), new DiscoveredLink("leaf-1", 34, "spine-1", 34)],
+            links);
+    }
+
+    [Fact]
+    public void Bad_lines_are_named()
+    {
+        var ex = Assert.Throws<FabricInputException>(() => NeighborList.Parse("leaf-0,1,spine-0,1\nleaf-0,uplink,spine-0,1\nleaf-1,2,spine-1\n"));
+        Assert.Equal(["line 2", "line 3"], ex.Errors.Select(e => e.Field));
+    }
+
+    [Fact]
+    public void A_neighbor_list_of_the_plan_is_clean()
+    {
+        var t = Fabrics.SmallMpft();
+        var csv = string.Join('\n', CablingValidator.DiscoveredLinks(t).Select(d => $"{d.LocalDevice},{(t.FindHost(d.LocalDevice) >= 0 ? "mlx5_" : "swp")}{d.LocalPort},{d.RemoteDevice},swp{d.RemotePort}"));
+        Assert.True(CablingValidator.Compare(t, NeighborList.Parse(csv)).IsClean);
+    }
+}

@@ -98,6 +98,30 @@ public class TopologyValidatorTests
     }
 
     [Fact]
+    public void Cable_longer_than_its_medium_reaches()
+    {
+        var bad = Faults.WithLinks(Mpft(), ls =>
+        {
+            var i = ls.FindIndex(l => l.Role == LinkRole.Host);
+            ls[i] = ls[i] with { Medium = MediumKind.PassiveDac, LengthM = 20 };
+            return ls;
+        });
+        var p = Assert.Single(TopologyValidator.Validate(bad));
+        Assert.Equal(ProblemKind.ReachExceeded, p.Kind);
+        Assert.Contains("use Aoc", p.Message);
+    }
+
+    [Fact]
+    public void Leaf_to_leaf_cable_in_an_ibnetdiscover_import_is_a_tier_violation()
+    {
+        var t = Fabrics.SmallMpft();
+        // Re-plug one leaf's uplink into another leaf's free-made port, in the discovered text.
+        var bad = Faults.LeafToLeaf(t);
+        var back = ControlPlane.Fabric.Serialization.IbNetDiscover.Parse(ControlPlane.Fabric.Serialization.IbNetDiscover.Write(bad), "seen");
+        Assert.Contains(TopologyValidator.Validate(back), x => x.Kind == ProblemKind.TierViolation && x.Message.Contains("both leaves"));
+    }
+
+    [Fact]
     public void Finds_every_problem_not_just_the_first()
     {
         var t = Faults.SpeedMismatch(Faults.UnplugNic(Faults.DuplicateName(Mpft())));

@@ -7,10 +7,10 @@ internal static class CommonOptions
 {
     public static Option<string> OutputFormat() =>
         new Option<string>("--output", "-o") { Description = "Output format: table or json (json fields: see README)", DefaultValueFactory = _ => "table" }
-            .AcceptOnlyFromAmong("table", "json");
+            .OneOf("table", "json");
 
     public static Option<string> Server(CliContext ctx) =>
-        new("--server") { Description = $"Inventory server URL (default: ${CliContext.ServerVariable} or {CliContext.DefaultServer})", DefaultValueFactory = _ => ctx.DefaultServerUrl };
+        new("--server") { Description = $"Inventory server URL (${CliContext.ServerVariable})", DefaultValueFactory = _ => ctx.DefaultServerUrl };
 
     public static Option<string?> Fabric() =>
         new("--fabric", "-f") { Description = $"Fabric name (default: ${CliContext.FabricVariable})" };
@@ -27,5 +27,22 @@ internal static class CommonOptions
         var name = given ?? ctx.Environment(CliContext.FabricVariable);
         if (string.IsNullOrWhiteSpace(name)) throw new CliUsageException($"--fabric: required (or set {CliContext.FabricVariable}); list fabrics with 'fabricctl get fabrics'");
         return name;
+    }
+}
+
+/// <summary>Option helpers.</summary>
+internal static class OptionExtensions
+{
+    /// <summary>Restricts an option to a set of values with an error that names the option: "--format: 'xml' is not one of json, yaml".</summary>
+    public static Option<T> OneOf<T>(this Option<T> option, params string[] values)
+    {
+        option.HelpName = string.Join('|', values);
+        option.Validators.Add(r =>
+        {
+            foreach (var t in r.Tokens)
+                if (!values.Contains(t.Value, StringComparer.Ordinal))
+                    r.AddError($"{option.Name}: '{t.Value}' is not one of {string.Join(", ", values)}");
+        });
+        return option;
     }
 }

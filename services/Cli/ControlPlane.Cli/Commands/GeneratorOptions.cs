@@ -31,6 +31,9 @@ internal sealed class GeneratorOptions
     };
 
     public Argument<string> Kind { get; } = new("kind") { Description = "Topology: ft2, mpft, ft3, rail, slimfly or dragonfly" };
+
+    /// <summary>Also accept "all" (plan only: every kind side by side).</summary>
+    public bool AllowAll { get; init; }
     public Option<int> Radix { get; } = new("--radix", "-k") { Description = "Switch ports", DefaultValueFactory = _ => 64 };
     public Option<int?> Planes { get; } = new("--planes", "-p") { Description = "Planes (mpft; default 8)" };
     public Option<int> Speed { get; } = new("--speed") { Description = "Port speed, Gb/s (100, 200, 400, 800, 1600)", DefaultValueFactory = _ => 400 };
@@ -46,7 +49,8 @@ internal sealed class GeneratorOptions
         Kind.Validators.Add(r =>
         {
             var v = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
-            if (!Kinds.ContainsKey(v)) r.AddError($"<kind>: unknown topology kind '{v}'; expected one of {string.Join(", ", Kinds.Keys)}");
+            if (!Kinds.ContainsKey(v) && !(AllowAll && v == "all"))
+                r.AddError($"<kind>: unknown topology kind '{v}'; expected one of {string.Join(", ", Kinds.Keys)}{(AllowAll ? " or all" : "")}");
         });
     }
 
@@ -56,13 +60,14 @@ internal sealed class GeneratorOptions
         foreach (var o in new Option[] { Radix, Planes, Speed, Oversubscription, NicsPerNode, GpusPerNode, Leaves, Pods, Name }) c.Options.Add(o);
     }
 
-    public GeneratorParameters Read(ParseResult r)
+    public GeneratorParameters Read(ParseResult r) => Read(r, Kinds[r.GetValue(Kind)!]);
+
+    public GeneratorParameters Read(ParseResult r, TopologyKind kind)
     {
-        var kind = Kinds[r.GetValue(Kind)!];
         return new GeneratorParameters
         {
             Kind = kind,
-            Name = r.GetValue(Name) ?? r.GetValue(Kind)!.ToLowerInvariant(),
+            Name = r.GetValue(Name) ?? Kinds.First(k => k.Value == kind).Key,
             Radix = r.GetValue(Radix),
             Planes = r.GetValue(Planes),
             PortSpeedGbps = r.GetValue(Speed),

@@ -45,7 +45,7 @@ public static class GetCommands
     private static Command Switches(CliContext ctx)
     {
         var plane = new Option<int?>("--plane") { Description = "Only this plane" };
-        var tier = new Option<string?>("--tier") { Description = "leaf, spine or core" }.AcceptOnlyFromAmong("leaf", "spine", "core");
+        var tier = new Option<string?>("--tier") { Description = "leaf, spine or core" }.OneOf("leaf", "spine", "core");
         var status = StatusOption();
         var q = new Option<string?>("--name", "-q") { Description = "Name contains" };
         return List<SwitchDto>(ctx, "switches", "Switches with their state", "switches",
@@ -58,7 +58,7 @@ public static class GetCommands
     private static Command Links(CliContext ctx)
     {
         var plane = new Option<int?>("--plane") { Description = "Only this plane" };
-        var role = new Option<string?>("--role") { Description = "host, leafSpine, spineCore or switchSwitch" }.AcceptOnlyFromAmong("host", "leafSpine", "spineCore", "switchSwitch");
+        var role = new Option<string?>("--role") { Description = "host, leafSpine, spineCore or switchSwitch" }.OneOf("host", "leafSpine", "spineCore", "switchSwitch");
         var status = StatusOption();
         var sw = new Option<string?>("--switch") { Description = "Only links on this switch" };
         return List<LinkDto>(ctx, "links", "Links with their state", "links",
@@ -118,7 +118,7 @@ public static class GetCommands
     }
 
     private static Option<string?> StatusOption() =>
-        new Option<string?>("--status") { Description = "up, down, drained or maintenance" }.AcceptOnlyFromAmong("up", "down", "drained", "maintenance");
+        new Option<string?>("--status") { Description = "up, down, drained or maintenance" }.OneOf("up", "down", "drained", "maintenance");
 
     private static string? Str(int? v) => v?.ToString(CultureInfo.InvariantCulture);
 }

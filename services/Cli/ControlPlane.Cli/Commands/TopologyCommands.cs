@@ -20,9 +20,10 @@ public static class TopologyCommands
         return cmd;
     }
 
-    private static Option<string> FormatOption(bool auto) =>
-        new Option<string>("--format") { Description = auto ? "auto, json, yaml or ibnetdiscover" : "json, yaml or ibnetdiscover (default: from the file extension)", DefaultValueFactory = _ => auto ? "auto" : "" }
-            .AcceptOnlyFromAmong(auto ? ["auto", .. TopologyFiles.Formats] : ["", .. TopologyFiles.Formats]);
+    private static Option<string?> FormatOption(bool auto) =>
+        auto
+            ? new Option<string?>("--format") { Description = "File format (auto: by extension, then by content)", DefaultValueFactory = _ => "auto" }.OneOf(["auto", .. TopologyFiles.Formats])
+            : new Option<string?>("--format") { Description = "File format (default: by extension: .yaml/.yml, .ibnet/.txt, else json)" }.OneOf(TopologyFiles.Formats);
 
     private static Option<int> MaxOption() => new("--max") { Description = "Rows to show per table", DefaultValueFactory = _ => 100 };
 
@@ -136,7 +137,7 @@ public static class TopologyCommands
     private static Command Cabling(CliContext ctx)
     {
         var plan = new Option<string>("--plan") { Description = "The planned topology (spec JSON/YAML or ibnetdiscover)", Required = true };
-        var discovered = new Option<string>("--discovered") { Description = "What the fabric reports: ibnetdiscover output", Required = true };
+        var discovered = new Option<string>("--discovered") { Description = "What the fabric reports: ibnetdiscover output, or a neighbour list (.csv/.tsv: local_device,local_port,remote_device,remote_port, e.g. from LLDP)", Required = true };
         var output = CommonOptions.OutputFormat();
         var max = MaxOption();
         var cmd = new Command("cabling", "Compare discovered cabling with the plan: swapped pairs, wrong ports, missing and unexpected cables. Exit 0 when it matches, 1 otherwise");
@@ -144,8 +145,7 @@ public static class TopologyCommands
         cmd.SetAction(r =>
         {
             var planned = TopologyFiles.Read(r.GetValue(plan)!, "auto", "--plan").Snapshot.Topology;
-            var seen = TopologyFiles.Read(r.GetValue(discovered)!, "ibnetdiscover", "--discovered", "discovered").Snapshot.Topology;
-            var report = CablingValidator.Compare(planned, CablingValidator.DiscoveredLinks(seen));
+            var report = CablingValidator.Compare(planned, TopologyFiles.ReadNeighbors(r.GetValue(discovered)!, "--discovered"));
             if (r.GetValue(output) == "json") JsonOutput.Write(ctx.Out, report with { });
             else CablingView.Render(ctx.Console, report, r.GetValue(max));
             return report.IsClean ? ExitCodes.Ok : ExitCodes.Problems;

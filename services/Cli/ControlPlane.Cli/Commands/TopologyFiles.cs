@@ -34,6 +34,22 @@ internal static class TopologyFiles
         }
     }
 
+    /// <summary>Discovered cabling: a neighbour list (.csv, .tsv, .lldp) or ibnetdiscover output (anything else).</summary>
+    public static IReadOnlyList<ControlPlane.Fabric.Validation.DiscoveredLink> ReadNeighbors(string path, string option)
+    {
+        var ext = Path.GetExtension(path).ToLowerInvariant();
+        if (ext is not (".csv" or ".tsv" or ".lldp"))
+            return ControlPlane.Fabric.Validation.CablingValidator.DiscoveredLinks(Read(path, "ibnetdiscover", option, "discovered").Snapshot.Topology);
+        try
+        {
+            return ControlPlane.Fabric.Validation.NeighborList.Parse(ReadText(path, option));
+        }
+        catch (FabricInputException ex)
+        {
+            throw new FabricInputException(ex.Errors.Select(e => e with { Field = $"{path} (neighbour list): {e.Field}" }).ToArray());
+        }
+    }
+
     public static string ReadText(string path, string option)
     {
         if (path == "-") return Console.In.ReadToEnd();

@@ -35,7 +35,7 @@ internal static class Format
         foreach (var c in columns)
         {
             var col = new TableColumn(c);
-            if (c is "ID" or "PLANE" or "RADIX" or "SPEED" or "LEN M" or "GPUS" or "LINKS" or "TRANSCEIVERS" or "CABLES" or "POWER KW" or "COST" or "COUNT" or "VERSION" or "SWITCHES" or "HOSTS" or "ENDPOINTS" or "PLANES" or "POWER W" or "LINK")
+            if (c is "ID" or "PLANE" or "RADIX" or "SPEED" or "LEN M" or "GPUS" or "LINKS" or "TRANSCEIVERS" or "CABLES" or "POWER KW" or "COST" or "COUNT" or "VERSION" or "SWITCHES" or "HOSTS" or "ENDPOINTS" or "PLANES" or "POWER W" or "LINK" or "COST / ENDPOINT" or "BISECTION TB/S")
                 col.RightAligned();
             t.AddColumn(col);
         }

@@ -7,9 +7,29 @@ namespace ControlPlane.Cli.Output;
 /// <summary>The table view of a plan.</summary>
 internal static class PlanView
 {
+    private static string Title(string kind) => kind switch
+    {
+        "railOptimized" => "Rail-optimized",
+        "slimFly" => "Slim Fly",
+        "dragonfly" => "Dragonfly",
+        _ => kind.ToUpperInvariant(),
+    };
+
+    public static void Compare(IAnsiConsole c, IReadOnlyList<PlanReport> reports)
+    {
+        var first = reports[0];
+        c.MarkupLine($"[bold]All kinds[/] at radix {first.Radix}, {first.PortSpeedGbps}G ports");
+        var t = Table("TOPOLOGY", "ENDPOINTS", "SWITCHES", "LINKS", "COST", "COST / ENDPOINT", "POWER KW", "BISECTION TB/S", "SHAPE");
+        foreach (var r in reports)
+            t.AddRow(Esc(Title(r.Kind)), N(r.Endpoints), N(r.Switches), N(r.SwitchLinks), Money(r.CostUsd), Money(r.CostPerEndpointUsd), N(r.TotalPowerKw, 0),
+                N(r.BisectionTbps) + (r.BisectionIsEstimate ? "*" : ""), Esc(r.Shape));
+        c.Write(t);
+        c.MarkupLine("[grey]LINKS are switch-to-switch links; * estimated bisection[/]");
+    }
+
     public static void Render(IAnsiConsole c, PlanReport r)
     {
-        c.MarkupLine($"[bold]{Esc(r.Kind.ToUpperInvariant())}[/] plan: {Esc(r.Shape)}  (radix {r.Radix}, {r.PortSpeedGbps}G ports{(r.Planes > 1 ? $", {r.Planes} planes" : "")}{(r.Oversubscription != 1 ? $", {r.Oversubscription}:1 oversubscribed" : "")})");
+        c.MarkupLine($"[bold]{Esc(Title(r.Kind))}[/] plan: {Esc(r.Shape)}  (radix {r.Radix}, {r.PortSpeedGbps}G ports{(r.Planes > 1 ? $", {r.Planes} planes" : "")}{(r.Oversubscription != 1 ? $", {r.Oversubscription}:1 oversubscribed" : "")})");
         c.WriteLine();
         var g = new Grid().AddColumn(new GridColumn().PadRight(3)).AddColumn(new GridColumn().RightAligned().PadRight(3)).AddColumn();
         g.AddRow("Endpoints", N(r.Endpoints), $"{N(r.Nodes)} nodes, {N(r.Gpus)} GPUs");

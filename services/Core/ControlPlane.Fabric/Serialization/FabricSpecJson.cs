@@ -11,8 +11,8 @@ namespace ControlPlane.Fabric.Serialization;
 /// </summary>
 public static partial class FabricSpecJson
 {
-    /// <summary>The serializer options: camelCase, unknown members rejected, nullable annotations respected.</summary>
-    public static readonly JsonSerializerOptions Options = new()
+    /// <summary>The serializer options (read-only): camelCase, unknown members rejected, nullable annotations respected.</summary>
+    public static readonly JsonSerializerOptions Options = Frozen(new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
@@ -22,9 +22,15 @@ public static partial class FabricSpecJson
         AllowTrailingCommas = false,
         ReadCommentHandling = JsonCommentHandling.Skip,
         MaxDepth = 32,
-    };
+    });
 
-    private static readonly JsonSerializerOptions IndentedOptions = new(Options) { WriteIndented = true };
+    private static readonly JsonSerializerOptions IndentedOptions = Frozen(new(Options) { WriteIndented = true });
+
+    private static JsonSerializerOptions Frozen(JsonSerializerOptions o)
+    {
+        o.MakeReadOnly(populateMissingResolver: true);
+        return o;
+    }
 
     /// <summary>Writes a topology and, when given, the non-initial states of a snapshot of it.</summary>
     public static string Write(FabricTopology topology, FabricSnapshot? state = null, bool indented = true) =>
@@ -98,10 +104,13 @@ public static partial class FabricSpecJson
             var names = RequiredRegex().Match(msg) is { Success: true } rm ? rm.Groups[1].Value : "";
             reason = $"required field(s) missing: {names.Trim()}";
         }
-        else if (msg.Contains("could not be converted to", StringComparison.Ordinal) || msg.Contains("was null", StringComparison.Ordinal) || msg.Contains("cannot be null", StringComparison.Ordinal))
+        else if (msg.Contains("null value", StringComparison.Ordinal) || msg.Contains("was null", StringComparison.Ordinal) || msg.Contains("cannot be null", StringComparison.Ordinal))
         {
-            reason = ConvertRegex().Match(msg) is { Success: true } cm ? $"expected {Describe(cm.Groups[1].Value)}" : "must not be null";
-            if (msg.Contains("null", StringComparison.OrdinalIgnoreCase) && !msg.Contains("could not be converted", StringComparison.Ordinal)) reason = "must not be null";
+            reason = "must not be null";
+        }
+        else if (msg.Contains("could not be converted to", StringComparison.Ordinal))
+        {
+            reason = ConvertRegex().Match(msg) is { Success: true } cm ? $"expected {Describe(cm.Groups[1].Value)}" : "has the wrong type";
         }
         else
         {

@@ -33,6 +33,9 @@ public static class TopologyValidator
 
     private static void CheckLink(FabricTopology t, Link l, int[] switchLinks, int[] uplinks, List<ValidationProblem> p)
     {
+        var reach = MediaCatalog.Get(l.Medium).MaxReachM;
+        if (l.LengthM > reach)
+            p.Add(Problem(t, ProblemKind.ReachExceeded, l, $"{l.LengthM} m is beyond the {reach} m reach of {l.Medium}; use {MediaCatalog.ForLength(Math.Min(l.LengthM, 10000), l.Role == LinkRole.Host)}"));
         var okA = CheckEnd(t, l, l.A, "a", p);
         var okB = CheckEnd(t, l, l.B, "b", p);
         if (okA && okB && l.A == l.B) p.Add(Problem(t, ProblemKind.PortUsedTwice, l, $"both ends are on {t.Describe(l.A)}"));

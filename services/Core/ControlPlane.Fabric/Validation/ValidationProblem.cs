@@ -19,6 +19,8 @@ public enum ProblemKind
     UnconnectedEndpoint,
     /// <summary>A switch with no link at all, or a leaf with no uplink in a plane that has spines.</summary>
     UnconnectedSwitch,
+    /// <summary>A link longer than its medium reaches (a 20 m passive DAC will not train).</summary>
+    ReachExceeded,
 }
 
 /// <summary>The kind of element a problem is about.</summary>
