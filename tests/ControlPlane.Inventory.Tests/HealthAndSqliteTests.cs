@@ -112,4 +112,29 @@ public sealed class SqliteStoreTests : IDisposable
             Assert.Equal(2, (long)list[0]!["version"]!);
         }
     }
+
+    [Fact]
+    public async Task A_store_made_by_an_older_version_gets_the_missing_tables_at_startup()
+    {
+        await using (var app = App())
+        {
+            await app.CreateAsync(app.CreateClient(), InventoryApp.SmallFt2("old"));
+        }
+        await using (var conn = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_dir, "inventory.db")};Pooling=false"))
+        {
+            await conn.OpenAsync();
+            await using var cmd = conn.CreateCommand();
+            cmd.CommandText = "DROP TABLE dom_thresholds";
+            await cmd.ExecuteNonQueryAsync();
+        }
+        await using (var app = App())
+        {
+            var client = app.CreateClient();
+            await app.CreateAsync(client, InventoryApp.SmallFt2("new"));
+            var snap = await app.LoadAsync("new");
+            Assert.Equal(InventoryApp.SmallFt2Transceivers, snap!.Topology.Transceivers.Count);
+            var list = await InventoryApp.GetAsync<JsonArray>(client, "/api/v1/fabrics");
+            Assert.Equal(["new", "old"], list.Select(f => (string)f!["name"]!).ToArray());
+        }
+    }
 }

@@ -68,6 +68,9 @@ public sealed class InventoryApp(IReadOnlyDictionary<string, string?> settings) 
 
     public static StringContent JsonBody(string json) => new(json, Encoding.UTF8, "application/json");
 
+    /// <summary>Transceivers of <see cref="SmallFt2"/> with radix 8: 32 leaf-spine links of 40 m, a module at each end.</summary>
+    public const int SmallFt2Transceivers = 64;
+
     public static string SmallFt2(string name, int radix = 8) =>
         $$$"""{"name":"{{{name}}}","generator":{"kind":"ft2","radix":{{{radix}}},"portSpeedGbps":400,"gpusPerNode":8,"nicsPerNode":8}}""";
 

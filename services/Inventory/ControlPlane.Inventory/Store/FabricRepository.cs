@@ -59,10 +59,17 @@ public sealed class FabricRepository(InventoryDbContext db, TimeProvider time) :
 
     private bool IsPostgres => db.Database.IsNpgsql();
 
-    /// <summary>Creates the tables when missing.</summary>
+    /// <summary>
+    /// Creates missing tables and indexes. EnsureCreated does nothing once any table exists, so a store made by an
+    /// earlier version would lack newer tables; EF's create script with IF NOT EXISTS adds them (additive changes
+    /// only: there are no migrations, a changed column needs a fresh store).
+    /// </summary>
     public async Task EnsureSchemaAsync(CancellationToken ct = default)
     {
         await db.Database.EnsureCreatedAsync(ct);
+        var script = db.Database.GenerateCreateScript();
+        script = System.Text.RegularExpressions.Regex.Replace(script, @"\bCREATE (UNIQUE )?(TABLE|INDEX) (?!IF NOT EXISTS)", "CREATE $1$2 IF NOT EXISTS ");
+        await db.Database.ExecuteSqlRawAsync(script, ct);
         if (!IsPostgres) await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", ct);
     }
 
