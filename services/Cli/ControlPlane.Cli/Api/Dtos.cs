@@ -27,6 +27,6 @@ public sealed record LinkStateResult(long Version, LinkDto Link);
 
 public sealed record SwitchStateResult(long Version, SwitchDto Switch);
 
-public sealed record ChangeDto(string Element, int Id, string? Name, string? From, string? To);
+public sealed record ChangeDto(string Element, string Id, string? Name, string? From, string? To);
 
 public sealed record TopologyVersionDto(long Version, DateTimeOffset At, string? By, string? Reason, IReadOnlyList<ChangeDto> Changes);

@@ -41,7 +41,7 @@ public static class InventoryCommands
             var t = Format.Table("VERSION", "AT", "BY", "REASON", "CHANGES");
             foreach (var v in versions)
                 t.AddRow(v.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), Format.Time(v.At), Format.Esc(v.By), Format.Esc(v.Reason),
-                    Format.Esc(string.Join("; ", v.Changes.Select(c => $"{c.Element} {c.Name ?? c.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)}: {c.From} -> {c.To}"))));
+                    Format.Esc(string.Join("; ", v.Changes.Select(c => $"{c.Element} {c.Name ?? c.Id}: {c.From} -> {c.To}"))));
             ctx.Console.Write(t);
             return ExitCodes.Ok;
         });
