@@ -25,8 +25,13 @@ public sealed class StoreOptions
     /// <summary>Engine: Sqlite (default) or Postgres.</summary>
     public StoreProvider Provider { get; set; } = StoreProvider.Sqlite;
 
-    /// <summary>Folder for SQLite files when no connection string is given.</summary>
-    public string DataDirectory { get; set; } = "data";
+    /// <summary>
+    /// Folder for SQLite files when no connection string is given. Defaults to the user's local data folder
+    /// (~/.local/share/fabric-controlplane on Linux), so a run from any working directory finds the same store
+    /// and never writes into the source tree.
+    /// </summary>
+    public string DataDirectory { get; set; } =
+        Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "fabric-controlplane");
 }
 
 /// <summary>What a module needs to know about its store at run time (bulk paths differ per engine).</summary>
