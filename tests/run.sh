@@ -32,20 +32,19 @@ export HELM="$PWD/$tools/helm/helm"
 
 results="artifacts/test-results"
 rm -rf "$results"
+mkdir -p "$results"
 set +e
-dotnet test ControlPlane.sln --logger "trx" --results-directory "$results" "$@"
-rc=$?
+dotnet test ControlPlane.sln --logger "trx" --results-directory "$results" "$@" 2>&1 | tee "$results/console.log"
+rc=${PIPESTATUS[0]}
 set -e
 
-# One plain closing line over every test project, from the TRX files.
-passed=0; failed=0; skipped=0
-for f in "$results"/*.trx; do
-  [ -f "$f" ] || continue
-  line=$(grep -o '<Counters [^>]*>' "$f" | head -1)
-  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$line"); passed=$((passed + ${p:-0}))
-  fl=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$line"); failed=$((failed + ${fl:-0}))
-  nx=$(sed -n 's/.* notExecuted="\([0-9]*\)".*/\1/p' <<<"$line"); skipped=$((skipped + ${nx:-0}))
-done
+# One plain closing line over every test project, from each project's summary line
+# ("Passed!  - Failed: 0, Passed: 48, Skipped: 0, Total: 48, ...").
+passed=0; failed=0; skipped=0; projects=0
+while read -r f p s; do
+  failed=$((failed + f)); passed=$((passed + p)); skipped=$((skipped + s)); projects=$((projects + 1))
+done < <(sed -n 's/.*Failed: *\([0-9]*\), Passed: *\([0-9]*\), Skipped: *\([0-9]*\), Total.*/\1 \2 \3/p' "$results/console.log")
+echo "test projects with results: $projects"
 echo "tests: $passed passed, $failed failed, $skipped skipped"
 if [ "$rc" -eq 0 ] && [ "$passed" -eq 0 ]; then echo "no test ran"; exit 1; fi
 exit "$rc"
