@@ -209,3 +209,34 @@ internal static class BruteForce
         return hops;
     }
 }
+
+/// <summary>The reuse of the previous destination's groups is an optimization only: tables are identical without it.</summary>
+[Collection("reuse-switch")]
+public class ReuseProperties
+{
+    [Property(MaxTest = 150)]
+    public Property ReuseGivesTheSameTablesAsAFullPassPerDestination(int seed)
+    {
+        var (t, snap) = seed % 3 == 0 ? (Cases.RandomTopology(new Random(seed)), (FabricSnapshot?)null) : Cases.Random(seed);
+        snap ??= FabricSnapshot.Initial(t);
+        var policy = TrafficPolicy.Default;
+        var fast = RoutingEngine.Compute(snap, policy);
+        RoutingResult slow;
+        lock (typeof(RoutingEngine))
+        {
+            RoutingEngine.DisableReuse = true;
+            try { slow = RoutingEngine.Compute(snap, policy); }
+            finally { RoutingEngine.DisableReuse = false; }
+        }
+        foreach (var sw in t.Switches)
+            foreach (var d in Cases.Leaves(t))
+                for (var c = 0; c < policy.Classes.Count; c++)
+                {
+                    var a = fast.Lookup(sw.Id, d, c);
+                    var b = slow.Lookup(sw.Id, d, c);
+                    if (a.Kind != b.Kind || !a.Ports.Span.SequenceEqual(b.Ports.Span) || !a.Weights.Span.SequenceEqual(b.Weights.Span))
+                        return false.Label($"{t.Kind}: {sw.Name}->{t.Switches[d].Name} class {c}");
+                }
+        return true.ToProperty();
+    }
+}

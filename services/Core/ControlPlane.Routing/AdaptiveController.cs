@@ -4,7 +4,9 @@ namespace ControlPlane.Routing;
 
 /// <summary>
 /// Parameters of the congestion loop. Every step compares each link direction's measured utilization u with the
-/// mean utilization ref of its peers (same plane, same link role, same direction) and moves the direction's
+/// mean utilization ref of its peers, the alternatives it competes with: for an upward direction (lower end to upper
+/// end) the other upward links of the same lower switch; for a downward direction the other links into the same lower
+/// switch. A leaf whose every downlink is hot (a hot destination) thus changes nothing: no routing can relieve it and moves the direction's
 /// multiplier m (the factor WCMP weights are scaled by) as follows.
 /// <list type="bullet">
 /// <item>Hysteresis: a direction becomes hot when u/ref exceeds 1 + <see cref="DeadBand"/> + <see cref="HysteresisBand"/>
@@ -83,15 +85,15 @@ public static class AdaptiveController
         var n = topo.Links.Count;
         if (loads.Count != n || state.HotAToB.Length != n) throw new FabricInputException("loads", $"must cover every link ({n})");
 
-        // Peer groups: (plane, role, direction) -> mean utilization over usable switch links.
-        var sums = new Dictionary<(int, LinkRole, bool), (double Sum, int Count)>();
+        // Peer groups: (lower switch, direction) -> mean utilization over its usable switch links.
+        var sums = new Dictionary<(int, bool), (double Sum, int Count)>();
         for (var l = 0; l < n; l++)
         {
             var link = topo.Links[l];
             if (!link.IsSwitchLink || !snapshot.IsLinkUsable(l)) continue;
             foreach (var dir in (ReadOnlySpan<bool>)[true, false])
             {
-                var key = (link.Plane, link.Role, dir);
+                var key = (Lower(topo, link), dir == (Lower(topo, link) == link.A.Device));
                 var (s, c) = sums.GetValueOrDefault(key);
                 sums[key] = (s + loads.Get(l, dir), c + 1);
             }
@@ -112,7 +114,7 @@ public static class AdaptiveController
                 var m = dir ? mA : mB;
                 var hot = dir ? hotA : hotB;
                 if (!usable) { hot[l] = false; continue; } // dead links carry nothing; the router already excludes them
-                var (sum, count) = sums[(link.Plane, link.Role, dir)];
+                var (sum, count) = sums[(Lower(topo, link), dir == (Lower(topo, link) == link.A.Device))];
                 var mean = sum / count;
                 if (mean <= 0) continue;
                 var r = loads.Get(l, dir) / mean;
@@ -133,6 +135,10 @@ public static class AdaptiveController
         }
         return new AdaptiveState(new MultiplierWeigher(mA, mB), hotA, hotB, state.Step + 1, hotCount, maxMove);
     }
+
+    /// <summary>The lower-tier end of a switch link (A for generated trees).</summary>
+    private static int Lower(FabricTopology t, Link link) =>
+        (int)t.Switches[link.A.Device].Tier <= (int)t.Switches[link.B.Device].Tier ? link.A.Device : link.B.Device;
 
     /// <summary>
     /// Limits how far the adaptive groups of <paramref name="next"/> move from <paramref name="previous"/>: per group at

@@ -107,11 +107,15 @@ internal sealed class GroupPool
 public static class BucketWeights
 {
     /// <summary>
-    /// Largest-remainder rounding of positive real weights to integers summing exactly to <paramref name="groupSize"/>.
-    /// When there are no more members than buckets every member keeps at least one bucket (taken from the largest),
-    /// so a live path is never rounded away; otherwise the smallest members get zero.
+    /// Rounds positive real weights to integers summing exactly to <paramref name="groupSize"/>: each member gets the
+    /// floor of its share, and the leftover buckets go by systematic sampling over the fractional parts starting at
+    /// <paramref name="offset"/> in [0, 1). With offset 0 this is close to largest remainder; varying the offset across
+    /// destinations (as the engine does) hands the leftover buckets to every member in proportion to its fraction, so
+    /// a link's load summed over many groups is not biased by rounding (64 buckets over 31 members would otherwise give
+    /// the same two members 3 buckets and the rest 2, a 50 % overload on them). When there are no more members than
+    /// buckets every member keeps at least one bucket (taken from the largest), so a live path is never rounded away.
     /// </summary>
-    public static void Normalize(ReadOnlySpan<double> raw, Span<int> result, int groupSize)
+    public static void Normalize(ReadOnlySpan<double> raw, Span<int> result, int groupSize, double offset = 0)
     {
         var m = raw.Length;
         if (m == 0) return;
@@ -127,7 +131,17 @@ public static class BucketWeights
             frac[i] = q - w;
             given += w;
         }
-        for (var left = groupSize - given; left > 0; left--)
+        var acc = offset - Math.Floor(offset);
+        for (var i = 0; i < m && given < groupSize; i++)
+        {
+            acc += frac[i];
+            if (acc < 1 - 1e-9) continue;
+            acc -= 1;
+            result[i]++;
+            frac[i] = -1;
+            given++;
+        }
+        for (; given < groupSize; given++)
         {
             var best = 0;
             for (var i = 1; i < m; i++) if (frac[i] > frac[best]) best = i;

@@ -169,6 +169,9 @@ public static class RoutingEngine
         return (keys.ToArray(), classLayer);
     }
 
+    /// <summary>Test hook: turns off the reuse of the previous destination's groups (the result must not change).</summary>
+    internal static bool DisableReuse;
+
     private const byte PhaseDown = 1, PhaseUp = 2, PhaseFallback = 3, PhaseLocal = 4;
 
     /// <summary>Scratch arrays for one computation, reused across destinations.</summary>
@@ -185,7 +188,15 @@ public static class RoutingEngine
         private readonly byte[] _phase;
         private readonly int[] _fdist;
         private readonly int[] _dist;
-        private readonly double[] _eff;
+        private readonly double[][] _eff;      // per layer
+        private readonly double[][] _prevEff;  // per layer, the previous destination's down region
+        private readonly int[] _prevMark;
+        private readonly int[] _prevDist;
+        private readonly int[] _prevMc;
+        private readonly bool[] _upCarry;
+        private int _prevDownCount;
+        private int _iter;
+        private int _memberTop;
         private readonly int[] _memberStart;
         private readonly int[] _memberCount;
         private int[] _memberBuf;
@@ -198,7 +209,12 @@ public static class RoutingEngine
         private double[] _raw = new double[64];
         private int[] _w = new int[64];
         private int[] _ports = new int[64];
-        private int[] _order = new int[64];
+        private readonly ulong[] _memoKey;
+        private readonly int[] _memoGroup;
+        private readonly int[] _memoStamp;
+        private int _memoEpoch;
+        private int _destSalt;
+        private int _layerIndex;
 
         public Workspace(RoutingGraph g, FabricSnapshot snap, LinkLoads? loads, RoutingOptions options, LayerKey[] layers)
         {
@@ -226,10 +242,19 @@ public static class RoutingEngine
             _phase = new byte[n];
             _fdist = new int[n];
             _dist = new int[n];
-            _eff = new double[n];
+            _eff = new double[layers.Length][];
+            _prevEff = new double[layers.Length][];
+            for (var i = 0; i < layers.Length; i++) { _eff[i] = new double[n]; _prevEff[i] = new double[n]; }
+            _prevMark = new int[n];
+            _prevDist = new int[n];
+            _prevMc = new int[n];
+            _upCarry = new bool[n];
             _memberStart = new int[n];
             _memberCount = new int[n];
             _memberBuf = new int[Math.Max(16, g.Nbr.Length)];
+            _memoKey = new ulong[n * layers.Length];
+            _memoGroup = new int[n * layers.Length];
+            _memoStamp = new int[n * layers.Length];
             _buckets = new List<int>[g.MaxTier + 2];
             for (var i = 0; i < _buckets.Length; i++) _buckets[i] = [];
         }
@@ -248,29 +273,120 @@ public static class RoutingEngine
             }
             var pool = new GroupPool();
             var fallbackUsed = new byte[dc];
+            var chain = false;           // the previous destination was computed and needed no fallback
+            var prevSalt = int.MinValue;
+            var dPrev = -1;
+            _memoEpoch = plane + 1;
             for (var di = 0; di < dc; di++)
             {
                 var d = dests[di];
-                if (!_switchUp[d]) continue;
-                Support(plane, d);
+                if (!_switchUp[d]) { chain = false; continue; }
+                var grp = g.Topology.Switches[d].Group;
+                _destSalt = grp >= 0 ? grp : di;
+                SupportDown(d);
+                for (var li = 0; li < _layers.Length; li++)
+                    if (IsWeighted(_layers[li])) EffectiveDown(d, li);
+                var reuse = !DisableReuse && chain && prevSalt == _destSalt && DownRegionUnchanged(d, dPrev) && RouteReused(d, dPrev);
+                if (!reuse)
+                {
+                    SupportUp(plane);
+                    for (var li = 0; li < _layers.Length; li++)
+                        if (IsWeighted(_layers[li])) EffectiveUp(li);
+                    foreach (var x in switches) _upCarry[x] = _stamp[x] == _cur && _phase[x] == PhaseUp;
+                }
                 if (_fallback.Count > 0) fallbackUsed[di] = 1;
                 for (var li = 0; li < _layers.Length; li++)
                 {
                     var layer = _layers[li];
+                    _layerIndex = li;
                     var ent = entries[li];
+                    var weighted = IsWeighted(layer);
                     ent[g.LocalIndex[d] * dc + di] = (int)RouteKind.Local;
-                    var weighted = layer.Kind is PathWeighting.Wcmp or PathWeighting.Adaptive or PathWeighting.Residual;
-                    if (weighted) Effective(d, layer.Weigher);
-                    foreach (var x in _downOrder) if (x != d) ent[g.LocalIndex[x] * dc + di] = Group(pool, x, di, layer, weighted);
-                    foreach (var x in _upOrder) ent[g.LocalIndex[x] * dc + di] = Group(pool, x, di, layer, weighted);
-                    foreach (var x in _fallback) ent[g.LocalIndex[x] * dc + di] = Group(pool, x, di, layer, weighted: false);
+                    foreach (var x in _downOrder) if (x != d) ent[g.LocalIndex[x] * dc + di] = Group(pool, x, layer, weighted);
+                    if (reuse)
+                    {
+                        // Same down region, same states: every other switch keeps the previous destination's group.
+                        for (var i = 0; i < switches.Length; i++)
+                        {
+                            var x = switches[i];
+                            if (_stamp[x] != _cur && x != dPrev) ent[i * dc + di] = ent[i * dc + di - 1];
+                        }
+                        ent[g.LocalIndex[dPrev] * dc + di] = Group(pool, dPrev, layer, weighted);
+                        continue;
+                    }
+                    foreach (var x in _upOrder) ent[g.LocalIndex[x] * dc + di] = Group(pool, x, layer, weighted);
+                    foreach (var x in _fallback) ent[g.LocalIndex[x] * dc + di] = Group(pool, x, layer, weighted: false);
                 }
+                // Remember the down region's states for the next destination.
+                _iter++;
+                foreach (var x in _downOrder)
+                {
+                    _prevMark[x] = _iter;
+                    _prevDist[x] = _dist[x];
+                    _prevMc[x] = _memberCount[x];
+                    for (var li = 0; li < _layers.Length; li++) _prevEff[li][x] = _eff[li][x];
+                }
+                _prevDownCount = _downOrder.Count;
+                chain = _fallback.Count == 0 && g.DownEnd[d] == g.AdjStart[d];
+                prevSalt = _destSalt;
+                dPrev = d;
             }
             return new PlaneTables(plane, switches, dests, entries, pool, fallbackUsed);
         }
 
-        /// <summary>Which switches route to d and through which neighbours (layer independent).</summary>
-        private void Support(int plane, int d)
+        private static bool IsWeighted(LayerKey layer) => layer.Kind is PathWeighting.Wcmp or PathWeighting.Adaptive or PathWeighting.Residual;
+
+        /// <summary>True when the switches able to route down to d are those that could for dPrev (but d and dPrev), in the same states.</summary>
+        private bool DownRegionUnchanged(int d, int dPrev)
+        {
+            if (_downOrder.Count != _prevDownCount || _prevMark[d] == _iter) return false;
+            foreach (var x in _downOrder)
+            {
+                if (x == d) continue;
+                if (_prevMark[x] != _iter || x == dPrev || _prevDist[x] != _dist[x] || _prevMc[x] != _memberCount[x]) return false;
+                for (var li = 0; li < _layers.Length; li++)
+                    if (_prevEff[li][x] != _eff[li][x]) return false;
+            }
+            return true;
+        }
+
+        /// <summary>
+        /// Reuse step: the previous destination becomes an ordinary up-phase switch. Valid only when no switch routes
+        /// through d or dPrev (neither has lower neighbours) and dPrev has a route; otherwise a full pass runs.
+        /// </summary>
+        private bool RouteReused(int d, int dPrev)
+        {
+            var g = _g;
+            if (g.DownEnd[d] != g.AdjStart[d] || g.DownEnd[dPrev] != g.AdjStart[dPrev] || !_switchUp[dPrev]) return false;
+            _upOrder.Clear();
+            _fallback.Clear();
+            var best = int.MaxValue;
+            for (var e = g.UpStart[dPrev]; e < g.AdjStart[dPrev + 1]; e++)
+            {
+                if (!_usable[e]) continue;
+                var n = g.Nbr[e];
+                if (_stamp[n] == _cur || _upCarry[n]) best = Math.Min(best, _dist[n]);
+            }
+            if (best == int.MaxValue) return false;
+            var start = _memberTop;
+            for (var e = g.UpStart[dPrev]; e < g.AdjStart[dPrev + 1]; e++)
+            {
+                if (!_usable[e]) continue;
+                var n = g.Nbr[e];
+                if ((_stamp[n] == _cur || _upCarry[n]) && _dist[n] == best) _memberBuf[_memberTop++] = e;
+            }
+            _dist[dPrev] = best + 1;
+            _memberStart[dPrev] = start;
+            _memberCount[dPrev] = _memberTop - start;
+            for (var li = 0; li < _layers.Length; li++)
+                if (IsWeighted(_layers[li])) _eff[li][dPrev] = Sum(dPrev, li);
+            _upCarry[dPrev] = true;
+            _upCarry[d] = false;
+            return true;
+        }
+
+        /// <summary>Which switches route down to d and through which neighbours (layer independent).</summary>
+        private void SupportDown(int d)
         {
             var g = _g;
             _cur++;
@@ -323,7 +439,15 @@ public static class RoutingEngine
                 _dist[x] = best + 1;
                 _memberCount[x] = memberTop - _memberStart[x];
             }
+            _memberTop = memberTop;
+        }
 
+        /// <summary>Which other switches route up (or, failing that, along the fallback DAG) toward d.</summary>
+        private void SupportUp(int plane)
+        {
+            var g = _g;
+            var cur = _cur;
+            var memberTop = _memberTop;
             var switches = g.PlaneSwitches[plane];
             foreach (var x in switches)
             {
@@ -384,43 +508,51 @@ public static class RoutingEngine
                 }
                 _pending.Clear();
             }
+            _memberTop = memberTop;
         }
 
-        /// <summary>eff(x) for the routed switches, down phase from d upward, then up phase from the top down.</summary>
-        private void Effective(int d, ILinkWeigher? weigher)
+        /// <summary>eff(x) of layer li for the down-phase switches, from d upward.</summary>
+        private void EffectiveDown(int d, int li)
         {
-            var g = _g;
-            _eff[d] = double.PositiveInfinity;
-            foreach (var x in _downOrder) if (x != d) _eff[x] = Sum(x, weigher);
-            foreach (var x in _upOrder) _eff[x] = Sum(x, weigher);
-            _ = g;
+            var eff = _eff[li];
+            eff[d] = double.PositiveInfinity;
+            foreach (var x in _downOrder) if (x != d) eff[x] = Sum(x, li);
         }
 
-        private double Sum(int x, ILinkWeigher? weigher)
+        /// <summary>eff(x) of layer li for the up-phase switches, from the top down.</summary>
+        private void EffectiveUp(int li)
+        {
+            var eff = _eff[li];
+            foreach (var x in _upOrder) eff[x] = Sum(x, li);
+        }
+
+        private double Sum(int x, int li)
         {
             double s = 0;
             var ms = _memberStart[x];
-            for (var i = 0; i < _memberCount[x]; i++) s += Term(_memberBuf[ms + i], weigher);
+            var w = _layers[li].Weigher;
+            var eff = _eff[li];
+            for (var i = 0; i < _memberCount[x]; i++) s += Term(_memberBuf[ms + i], w, eff);
             return s;
         }
 
-        private double Term(int e, ILinkWeigher? weigher)
+        private double Term(int e, ILinkWeigher? weigher, double[] eff)
         {
             var n = _g.Nbr[e];
-            var share = _eff[n] / Math.Max(1, _liveDeg[n] - _memberCount[n]);
+            var share = eff[n] / Math.Max(1, _liveDeg[n] - _memberCount[n]);
             var t = Math.Min(_g.Cap[e], share);
             if (weigher is not null) t *= Math.Clamp(weigher.Factor(_g.LinkOf[e], _g.AToB[e]), 1e-6, 1.0);
             return t;
         }
 
-        private int Group(GroupPool pool, int x, int destIndex, LayerKey layer, bool weighted)
+        private int Group(GroupPool pool, int x, LayerKey layer, bool weighted)
         {
             var g = _g;
             var m = _memberCount[x];
             var ms = _memberStart[x];
             if (_raw.Length < m)
             {
-                _raw = new double[m * 2]; _w = new int[m * 2]; _ports = new int[m * 2]; _order = new int[m * 2];
+                _raw = new double[m * 2]; _w = new int[m * 2]; _ports = new int[m * 2];
             }
             var raw = _raw.AsSpan(0, m);
             var ports = _ports.AsSpan(0, m);
@@ -428,30 +560,49 @@ public static class RoutingEngine
             for (var i = 0; i < m; i++) ports[i] = g.PortOf[_memberBuf[ms + i]];
             if (layer.Kind == PathWeighting.Pinned && m > layer.Pinned)
             {
-                // Least-loaded members first; ties rotate with the destination so pinned flows spread over paths.
-                var order = _order.AsSpan(0, m);
-                for (var i = 0; i < m; i++) order[i] = i;
-                var rot = destIndex % m;
-                var loads = _loads;
-                order.Sort((a, b) =>
-                {
-                    var la = loads?.Get(g.LinkOf[_memberBuf[ms + a]], g.AToB[_memberBuf[ms + a]]) ?? 0;
-                    var lb = loads?.Get(g.LinkOf[_memberBuf[ms + b]], g.AToB[_memberBuf[ms + b]]) ?? 0;
-                    if (Math.Abs(la - lb) > 1e-9) return la.CompareTo(lb);
-                    return ((a - rot + m) % m).CompareTo((b - rot + m) % m);
-                });
+                // The K least-loaded members; ties rotate with the destination so pinned flows spread over paths.
+                var rot = _destSalt % m;
                 raw.Clear();
-                for (var k = 0; k < layer.Pinned; k++) raw[order[k]] = 1;
-                for (var i = 0; i < m; i++) if (raw[i] == 0) raw[i] = 1e-300; // dropped below by zero buckets
+                for (var k = 0; k < layer.Pinned; k++)
+                {
+                    var best = -1;
+                    var bestLoad = double.MaxValue;
+                    var bestRank = int.MaxValue;
+                    for (var i = 0; i < m; i++)
+                    {
+                        if (raw[i] != 0) continue;
+                        var e = _memberBuf[ms + i];
+                        var load = _loads?.Get(g.LinkOf[e], g.AToB[e]) ?? 0;
+                        var rank = (i - rot + m) % m;
+                        if (load < bestLoad - 1e-9 || (Math.Abs(load - bestLoad) <= 1e-9 && rank < bestRank)) { best = i; bestLoad = load; bestRank = rank; }
+                    }
+                    raw[best] = 1;
+                }
                 PinnedBuckets(raw, w, _options.GroupSize);
                 return pool.Intern(x, ports, w);
             }
             if (weighted)
-                for (var i = 0; i < m; i++) raw[i] = Term(_memberBuf[ms + i], layer.Weigher);
+                for (var i = 0; i < m; i++) raw[i] = Term(_memberBuf[ms + i], layer.Weigher, _eff[_layerIndex]);
             else
                 for (var i = 0; i < m; i++) raw[i] = 1;
-            BucketWeights.Normalize(raw, w, _options.GroupSize);
-            return pool.Intern(x, ports, w);
+            // Per-switch memo: consecutive destinations often give the same members and weights.
+            var key = (ulong)m * 0x9E3779B97F4A7C15UL ^ (ulong)_destSalt * 0xC2B2AE3D27D4EB4FUL;
+            for (var i = 0; i < m; i++)
+            {
+                key = (key ^ (ulong)BitConverter.DoubleToInt64Bits(raw[i])) * 1099511628211UL;
+                key = (key ^ (ulong)ports[i]) * 1099511628211UL;
+            }
+            var mi = _layerIndex * _g.SwitchCount + x;
+            if (_memoKey[mi] == key && _memoStamp[mi] == _memoEpoch) return _memoGroup[mi];
+            // Low-discrepancy offset per (switch, destination group): leftover buckets rotate over the members across
+            // groups. Destinations of one pod share an offset so their groups stay identical (fewer distinct groups).
+            var offset = _destSalt * 0.6180339887498949 + g.LocalIndex[x] * 0.7548776662466927;
+            BucketWeights.Normalize(raw, w, _options.GroupSize, offset);
+            var gid = pool.Intern(x, ports, w);
+            _memoKey[mi] = key;
+            _memoGroup[mi] = gid;
+            _memoStamp[mi] = _memoEpoch;
+            return gid;
         }
 
         private static void PinnedBuckets(ReadOnlySpan<double> raw, Span<int> w, int groupSize)
