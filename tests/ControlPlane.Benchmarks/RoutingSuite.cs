@@ -13,7 +13,7 @@ public sealed class RoutingSuite : IBenchmarkSuite
     public Task<int> RunAsync(string[] args, TextWriter output, CancellationToken cancellationToken)
     {
         var json = false;
-        var options = new RoutingBenchmarkOptions();
+        var options = new RoutingBenchmarkOptions { CpuClock = () => System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime };
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -27,7 +27,10 @@ public sealed class RoutingSuite : IBenchmarkSuite
                     return Task.FromResult(2);
             }
         }
+        var load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a";
+        if (!json) output.WriteLine($"machine: {Environment.ProcessorCount} cores, load average at start {load}");
         var report = RoutingBenchmark.Run(options, json ? null : output.WriteLine);
+        if (!json) output.WriteLine($"load average at end {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a")}");
         if (json)
         {
             output.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
@@ -36,7 +39,7 @@ public sealed class RoutingSuite : IBenchmarkSuite
         output.WriteLine();
         output.WriteLine("speed (single thread, median)");
         foreach (var s in report.Speed)
-            output.WriteLine($"  {s.Topology}: {s.Endpoints} endpoints, {s.Switches} switches, {s.Entries:N0} entries x {s.Layers} layers, {s.Groups:N0} groups | full {s.ComputeMsMedian:F1} ms (wcmp-only {s.ComputeWcmpOnlyMsMedian:F1} ms) | incremental {s.IncrementalMsMedian:F2} ms ({s.IncrementalChangedSwitches} switches) | emulator {s.EmulatorMsMedian:F1} ms (+max-min {s.EmulatorWithMaxMinMs:F0} ms) | tables {s.TablesBytes / 1e6:F1} MB, allocated {s.AllocatedBytesPerCompute / 1e6:F1} MB");
+            output.WriteLine($"  {s.Topology}: {s.Endpoints} endpoints, {s.Switches} switches, {s.Entries:N0} entries x {s.Layers} layers, {s.Groups:N0} groups | full {s.ComputeMsMedian:F1} ms wall / {s.ComputeCpuMsMedian:F1} ms cpu (wcmp-only {s.ComputeWcmpOnlyMsMedian:F1} / {s.ComputeWcmpOnlyCpuMsMedian:F1}) | incremental {s.IncrementalMsMedian:F2} / {s.IncrementalCpuMsMedian:F2} ms ({s.IncrementalChangedSwitches} switches) | emulator {s.EmulatorMsMedian:F1} / {s.EmulatorCpuMsMedian:F1} ms (with max-min {s.EmulatorWithMaxMinMs:F0} ms wall) | tables {s.TablesBytes / 1e6:F1} MB, allocated {s.AllocatedBytesPerCompute / 1e6:F1} MB");
         output.WriteLine();
         output.WriteLine($"{"fabric",-6} {"fail",5} {"routing",-13} {"MLU",7} {"bound",7} {"/bound",7} {"/hash",7} {"compl ms",9} {"/bound",7}");
         foreach (var q in report.Quality)

@@ -21,12 +21,20 @@ public sealed record RoutingBenchmarkOptions
 
     /// <summary>Adaptive loop steps (emulate, measure, step the controller, reroute).</summary>
     public int AdaptiveSteps { get; init; } = 6;
+
+    /// <summary>
+    /// Process CPU time, supplied by the caller (e.g. Process.TotalProcessorTime) so figures on a shared machine can be
+    /// read without the wait for other processes; null reports NaN. The core itself reads no clock.
+    /// </summary>
+    public Func<TimeSpan>? CpuClock { get; init; }
 }
 
 /// <summary>Speed figures for one fabric.</summary>
+/// <remarks>Wall-clock medians (Stopwatch) and, when a CPU clock was supplied, CPU-time medians of the same runs.</remarks>
 public sealed record SpeedFigures(string Topology, int Endpoints, int Switches, long Entries, int Layers, int Groups,
-    double ComputeMsMedian, double ComputeWcmpOnlyMsMedian, double IncrementalMsMedian, int IncrementalChangedSwitches,
-    double EmulatorMsMedian, double EmulatorWithMaxMinMs, long TablesBytes, long AllocatedBytesPerCompute);
+    double ComputeMsMedian, double ComputeCpuMsMedian, double ComputeWcmpOnlyMsMedian, double ComputeWcmpOnlyCpuMsMedian,
+    double IncrementalMsMedian, double IncrementalCpuMsMedian, int IncrementalChangedSwitches,
+    double EmulatorMsMedian, double EmulatorCpuMsMedian, double EmulatorWithMaxMinMs, long TablesBytes, long AllocatedBytesPerCompute);
 
 /// <summary>One row of the quality table: one fabric, one failure level, one routing.</summary>
 public sealed record QualityRow(string Topology, double FailedFraction, int FailedLinks, string Routing,
@@ -87,52 +95,64 @@ public static class RoutingBenchmark
         RoutingEngine.Compute(snap, policy); // warm-up (also builds the cached graph)
         var times = new List<double>();
         var wtimes = new List<double>();
+        var ctimes = new List<double>();
+        var cwtimes = new List<double>();
+        double Cpu() => o.CpuClock is null ? double.NaN : o.CpuClock().TotalMilliseconds;
         RoutingResult res = null!;
         long alloc = 0;
         for (var i = 0; i < o.Runs; i++)
         {
             GC.Collect();
             var before = GC.GetAllocatedBytesForCurrentThread();
+            var c0 = Cpu();
             var sw = Stopwatch.StartNew();
             res = RoutingEngine.Compute(snap, policy);
             times.Add(sw.Elapsed.TotalMilliseconds);
+            ctimes.Add(Cpu() - c0);
             alloc = GC.GetAllocatedBytesForCurrentThread() - before;
+            c0 = Cpu();
             sw.Restart();
             RoutingEngine.Compute(snap, wcmp);
             wtimes.Add(sw.Elapsed.TotalMilliseconds);
+            cwtimes.Add(Cpu() - c0);
         }
-        log($"  compute default policy {Median(times):F1} ms, wcmp only {Median(wtimes):F1} ms");
+        log($"  compute default policy {Median(times):F1} ms (cpu {Median(ctimes):F1}), wcmp only {Median(wtimes):F1} ms (cpu {Median(cwtimes):F1})");
         // Incremental: fail one random leaf-spine link, update, repair; median of the failure updates.
         var r = new Random(o.Seed);
         var inc = new List<double>();
+        var cinc = new List<double>();
         var changed = 0;
         var switchLinks = t.Links.Where(l => l.IsSwitchLink).Select(l => l.Id).ToArray();
         for (var i = 0; i <= o.Runs; i++)
         {
             var l = switchLinks[r.Next(switchLinks.Length)];
             var next = snap.WithLink(l, new ElementState(ElementStatus.Down));
+            var c0 = Cpu();
             var sw = Stopwatch.StartNew();
             var (_, deltas) = RoutingEngine.Update(res, next);
-            if (i > 0) inc.Add(sw.Elapsed.TotalMilliseconds);
+            if (i > 0) { inc.Add(sw.Elapsed.TotalMilliseconds); cinc.Add(Cpu() - c0); }
             changed = deltas.Count;
         }
-        log($"  incremental {Median(inc):F2} ms ({changed} switches changed)");
+        log($"  incremental {Median(inc):F2} ms (cpu {Median(cinc):F2}) ({changed} switches changed)");
         var workload = WorkloadGenerator.Moe(t, 0, o.Seed);
         var sprayed = RoutingEngine.Compute(snap, wcmp);
         Emulator.Run(sprayed, workload, new EmulatorOptions { MaxMinRates = false });
         var em = new List<double>();
+        var cem = new List<double>();
         for (var i = 0; i < Math.Min(3, o.Runs); i++)
         {
+            var c0 = Cpu();
             var sw = Stopwatch.StartNew();
             Emulator.Run(sprayed, workload, new EmulatorOptions { MaxMinRates = false });
             em.Add(sw.Elapsed.TotalMilliseconds);
+            cem.Add(Cpu() - c0);
         }
         var swm = Stopwatch.StartNew();
         var withMm = Emulator.Run(sprayed, workload);
         var mmMs = withMm.Report.MaxMinComputed ? swm.Elapsed.TotalMilliseconds : double.NaN;
-        log($"  emulator {Median(em):F1} ms (max-min {(double.IsNaN(mmMs) ? "skipped" : $"{mmMs:F0} ms")})");
+        log($"  emulator {Median(em):F1} ms (cpu {Median(cem):F1}) (max-min {(double.IsNaN(mmMs) ? "skipped" : $"{mmMs:F0} ms")})");
         return new SpeedFigures(t.Name, t.EndpointCount, t.Switches.Count, res.EntryCount, res.LayerCount, res.GroupCount,
-            Median(times), Median(wtimes), Median(inc), changed, Median(em), mmMs, res.ApproximateBytes, alloc);
+            Median(times), Median(ctimes), Median(wtimes), Median(cwtimes), Median(inc), Median(cinc), changed, Median(em), Median(cem), mmMs, res.ApproximateBytes, alloc);
     }
 
     private static IEnumerable<QualityRow> Quality(FabricTopology t, RoutingBenchmarkOptions o, Action<string> log)

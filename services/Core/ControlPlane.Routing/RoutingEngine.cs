@@ -184,6 +184,9 @@ public static class RoutingEngine
         private readonly bool[] _usable;     // per adjacency entry
         private readonly bool[] _switchUp;
         private readonly int[] _liveDeg;
+        private readonly int[] _liveUp;
+        private readonly int[] _liveDown;
+        private readonly int[] _downDest;   // live destination leaves reachable downward from each switch
         private readonly int[] _stamp;
         private readonly byte[] _phase;
         private readonly int[] _fdist;
@@ -226,6 +229,8 @@ public static class RoutingEngine
             _usable = new bool[g.Nbr.Length];
             _switchUp = new bool[n];
             _liveDeg = new int[n];
+            _liveUp = new int[n];
+            _liveDown = new int[n];
             var linkUsable = new sbyte[snap.Topology.Links.Count];
             for (var s = 0; s < n; s++)
             {
@@ -235,8 +240,20 @@ public static class RoutingEngine
                     var l = g.LinkOf[e];
                     if (linkUsable[l] == 0) linkUsable[l] = (sbyte)(snap.IsLinkUsable(l) ? 1 : -1);
                     _usable[e] = linkUsable[l] > 0;
-                    if (_usable[e]) _liveDeg[s]++;
+                    if (!_usable[e]) continue;
+                    _liveDeg[s]++;
+                    if (e >= g.UpStart[s]) _liveUp[s]++;
+                    else if (e < g.DownEnd[s]) _liveDown[s]++;
                 }
+            }
+            // Destinations below each switch, bottom-up by tier over live down links (sums: tree fabrics are disjoint).
+            _downDest = new int[n];
+            var byTier = Enumerable.Range(0, n).OrderBy(s => g.Tier[s]).ToArray();
+            foreach (var s in byTier)
+            {
+                if (!_switchUp[s]) continue;
+                if (g.DestIndex[s] >= 0) _downDest[s] = 1;
+                for (var e = g.AdjStart[s]; e < g.DownEnd[s]; e++) if (_usable[e]) _downDest[s] += _downDest[g.Nbr[e]];
             }
             _stamp = new int[n];
             _phase = new byte[n];
@@ -536,11 +553,29 @@ public static class RoutingEngine
             return s;
         }
 
+        /// <summary>
+        /// How many neighbours share n's capacity toward d: for a switch routing down that has live upper neighbours,
+        /// those upper neighbours (they bring the traffic of every other pod; the few local senders are ignored); for
+        /// a top-tier switch routing down, its other lower neighbours; for a switch routing up, its lower neighbours.
+        /// </summary>
+        private int FanIn(int n)
+        {
+            int f;
+            if (_phase[n] == PhaseUp) f = _liveDown[n];
+            else f = _liveUp[n] > 0 ? _liveUp[n] : _liveDown[n] - _memberCount[n];
+            return Math.Max(1, f);
+        }
+
         private double Term(int e, ILinkWeigher? weigher, double[] eff)
         {
             var n = _g.Nbr[e];
-            var share = eff[n] / Math.Max(1, _liveDeg[n] - _memberCount[n]);
-            var t = Math.Min(_g.Cap[e], share);
+            var share = eff[n] / FanIn(n);
+            // Per-destination capacity of a link down into n: it carries traffic for every destination below n, so a
+            // spine that lost core links is not sent more than its remaining core links can carry for all its leaves.
+            // (Up links carry every other destination alike, which scales all alternatives equally: no division.)
+            var x = _g.Nbr[_g.Rev[e]];
+            var dests = e < _g.DownEnd[x] ? _downDest[n] : 1;
+            var t = Math.Min(_g.Cap[e] / Math.Max(1, dests), share);
             if (weigher is not null) t *= Math.Clamp(weigher.Factor(_g.LinkOf[e], _g.AToB[e]), 1e-6, 1.0);
             return t;
         }

@@ -28,6 +28,7 @@ internal sealed class RoutingGraph
     public readonly int[] PortOf;
     public readonly double[] Cap;
     public readonly bool[] AToB;
+    public readonly int[] Rev;                  // per entry: the entry of the same link at the other switch
     public readonly int[][] PlaneSwitches;      // per plane, higher tiers first
     public readonly int[][] PlaneDests;         // destination switches (leaves) per plane
     public readonly int[] DestIndex;            // per switch: index in its plane's destinations, or -1
@@ -98,6 +99,12 @@ internal sealed class RoutingGraph
         PortOf = prt.ToArray();
         Cap = cap.ToArray();
         AToB = dir.ToArray();
+        Rev = new int[Nbr.Length];
+        var byLink = new Dictionary<(int Link, int Sw), int>();
+        for (var s = 0; s < n; s++)
+            for (var e = AdjStart[s]; e < AdjStart[s + 1]; e++) byLink[(LinkOf[e], s)] = e;
+        for (var s = 0; s < n; s++)
+            for (var e = AdjStart[s]; e < AdjStart[s + 1]; e++) Rev[e] = byLink.TryGetValue((LinkOf[e], Nbr[e]), out var r) ? r : e;
 
         HostLinkStart = new int[n + 1];
         for (var s = 0; s < n; s++) HostLinkStart[s + 1] = HostLinkStart[s] + hostList[s].Count;
