@@ -92,7 +92,7 @@ public static class RoutingEngine
         for (var p = 0; p < planes.Length; p++)
         {
             if (!dirty[p]) continue;
-            ctx ??= new Workspace(graph, next, loads, options, layers);
+            ctx ??= new Workspace(graph, next, loads, options, layers, dirty);
             planes[p] = ctx.ComputePlane(p);
             health[p] = PlaneHealth.Compute(graph, next, p, planes[p]);
             Diff(graph, previous.Policy, classLayer, previous.Planes[p], previous.ClassLayer, planes[p], version, deltas, switchVersions);
@@ -219,7 +219,8 @@ public static class RoutingEngine
         private int _destSalt;
         private int _layerIndex;
 
-        public Workspace(RoutingGraph g, FabricSnapshot snap, LinkLoads? loads, RoutingOptions options, LayerKey[] layers)
+        // planes: the planes that will be computed (null = all); only their switches are prepared.
+        public Workspace(RoutingGraph g, FabricSnapshot snap, LinkLoads? loads, RoutingOptions options, LayerKey[] layers, bool[]? planes = null)
         {
             _g = g;
             _loads = loads;
@@ -232,28 +233,33 @@ public static class RoutingEngine
             _liveUp = new int[n];
             _liveDown = new int[n];
             var linkUsable = new sbyte[snap.Topology.Links.Count];
-            for (var s = 0; s < n; s++)
-            {
-                _switchUp[s] = snap.SwitchState(s).CarriesTraffic;
-                for (var e = g.AdjStart[s]; e < g.AdjStart[s + 1]; e++)
-                {
-                    var l = g.LinkOf[e];
-                    if (linkUsable[l] == 0) linkUsable[l] = (sbyte)(snap.IsLinkUsable(l) ? 1 : -1);
-                    _usable[e] = linkUsable[l] > 0;
-                    if (!_usable[e]) continue;
-                    _liveDeg[s]++;
-                    if (e >= g.UpStart[s]) _liveUp[s]++;
-                    else if (e < g.DownEnd[s]) _liveDown[s]++;
-                }
-            }
-            // Destinations below each switch, bottom-up by tier over live down links (sums: tree fabrics are disjoint).
             _downDest = new int[n];
-            var byTier = Enumerable.Range(0, n).OrderBy(s => g.Tier[s]).ToArray();
-            foreach (var s in byTier)
+            for (var p = 0; p < g.PlaneCount; p++)
             {
-                if (!_switchUp[s]) continue;
-                if (g.DestIndex[s] >= 0) _downDest[s] = 1;
-                for (var e = g.AdjStart[s]; e < g.DownEnd[s]; e++) if (_usable[e]) _downDest[s] += _downDest[g.Nbr[e]];
+                if (planes is not null && !planes[p]) continue;
+                foreach (var s in g.PlaneSwitches[p])
+                {
+                    _switchUp[s] = snap.SwitchState(s).CarriesTraffic;
+                    for (var e = g.AdjStart[s]; e < g.AdjStart[s + 1]; e++)
+                    {
+                        var l = g.LinkOf[e];
+                        if (linkUsable[l] == 0) linkUsable[l] = (sbyte)(snap.IsLinkUsable(l) ? 1 : -1);
+                        _usable[e] = linkUsable[l] > 0;
+                        if (!_usable[e]) continue;
+                        _liveDeg[s]++;
+                        if (e >= g.UpStart[s]) _liveUp[s]++;
+                        else if (e < g.DownEnd[s]) _liveDown[s]++;
+                    }
+                }
+                // Destinations below each switch, bottom-up by tier over live down links (sums: tree fabrics are disjoint).
+                var sw = g.PlaneSwitches[p];
+                for (var i = sw.Length - 1; i >= 0; i--)
+                {
+                    var s = sw[i];
+                    if (!_switchUp[s]) continue;
+                    if (g.DestIndex[s] >= 0) _downDest[s] = 1;
+                    for (var e = g.AdjStart[s]; e < g.DownEnd[s]; e++) if (_usable[e]) _downDest[s] += _downDest[g.Nbr[e]];
+                }
             }
             _stamp = new int[n];
             _phase = new byte[n];
