@@ -179,7 +179,7 @@ public class EmulatorTests
     }
 
     /// <summary>The bound is certified: no routing we have beats it, on random fabrics with random failures.</summary>
-    [Property(MaxTest = 120)]
+    [Property(MaxTest = 250)]
     public Property NoRoutingBeatsTheLowerBound(int seed)
     {
         var r = new Random(seed);

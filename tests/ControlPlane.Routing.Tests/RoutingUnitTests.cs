@@ -130,3 +130,52 @@ public class RoutingUnitTests
         Assert.Equal(0, res.PlaneHealth[1].UnreachablePairs);
     }
 }
+
+public class AdaptiveControllerTests
+{
+    [Fact]
+    public void LimitChangeDropsDeadMembersAtOnceAndKeepsSafety()
+    {
+        var t = FabricGenerator.Generate(new GeneratorParameters { Kind = TopologyKind.Ft2, Radix = 8, NicsPerNode = 1, GpusPerNode = 1 });
+        var policy = TrafficPolicy.Single("ep", ForwardingMode.Sprayed, PathWeighting.Adaptive);
+        var snap = FabricSnapshot.Initial(t);
+        var before = RoutingEngine.Compute(snap, policy);
+        // A link fails and the controller wants a big shift elsewhere: safety moves happen now, the rest is limited.
+        var leaf0 = t.FindSwitch("leaf-0");
+        var dead = t.LinkAtSwitchPort(leaf0, 5);
+        var failed = snap.WithLink(dead, new ElementState(ElementStatus.Down));
+        var m = Enumerable.Repeat(1.0, t.Links.Count).ToArray();
+        m[t.LinkAtSwitchPort(leaf0, 6)] = 0.1;
+        var next = RoutingEngine.Compute(failed, policy, options: new RoutingOptions { Adaptive = new MultiplierWeigher(m, Enumerable.Repeat(1.0, t.Links.Count).ToArray()) });
+        var limited = AdaptiveController.LimitChange(before, next, maxBuckets: 2);
+        Assert.Null(SafetyProperties.Violation(limited));
+        var g = limited.Lookup(leaf0, t.FindSwitch("leaf-3"), 0);
+        Assert.DoesNotContain(5, g.Ports.ToArray());
+        var w6 = g.Weights.Span[g.Ports.Span.IndexOf(6)];
+        Assert.True(w6 >= 64 / 4 - 2, $"port 6 dropped to {w6}: more than the 2-bucket limit");
+    }
+
+    [Fact]
+    public void StepIgnoresTheDeadBandAndRemembersHotLinks()
+    {
+        var t = FabricGenerator.Generate(new GeneratorParameters { Kind = TopologyKind.Ft2, Radix = 4, NicsPerNode = 1, GpusPerNode = 1 });
+        var snap = FabricSnapshot.Initial(t);
+        var leaf0 = t.FindSwitch("leaf-0");
+        var l1 = t.LinkAtSwitchPort(leaf0, 3);
+        var l2 = t.LinkAtSwitchPort(leaf0, 4);
+        var loads = LinkLoads.Idle(t.Links.Count);
+        loads.AToB[l1] = 0.51; loads.AToB[l2] = 0.49; // inside the dead band
+        var s1 = AdaptiveController.Step(AdaptiveState.Initial(t.Links.Count), snap, loads, new AdaptivePolicy());
+        Assert.Equal(1.0, s1.Weigher.AToB[l1]);
+        loads.AToB[l1] = 0.8; loads.AToB[l2] = 0.4;
+        var s2 = AdaptiveController.Step(s1, snap, loads, new AdaptivePolicy());
+        Assert.True(s2.HotAToB[l1]);
+        Assert.True(s2.Weigher.AToB[l1] < 1 && s2.Weigher.AToB[l1] >= 0.7 - 1e-9, $"{s2.Weigher.AToB[l1]}");
+        // Slightly above the mean, but below the enter threshold: stays hot (hysteresis) and keeps moving.
+        loads.AToB[l1] = 0.615; loads.AToB[l2] = 0.585;
+        var s3 = AdaptiveController.Step(s2, snap, loads, new AdaptivePolicy());
+        Assert.True(s3.HotAToB[l1]);
+        var bad = Assert.Throws<FabricInputException>(() => AdaptiveController.Step(s3, snap, loads, new AdaptivePolicy { Gain = 0 }));
+        Assert.Equal("gain", bad.Errors[0].Field);
+    }
+}

@@ -83,7 +83,8 @@ public class SafetyProperties
         return null;
     }
 
-    [Property(MaxTest = 400)]
+    [Property(MaxTest = 1000)]
+    [Trait("Category", "Slow")]
     public Property NoLoopNoBlackholeNoDeadLinkWeightsSum(int seed)
     {
         var (t, snap) = Cases.Random(seed);
@@ -95,7 +96,7 @@ public class SafetyProperties
         return (v is null).Label($"{t.Kind} radix {t.Parameters!.Radix}: {v}");
     }
 
-    [Property(MaxTest = 200)]
+    [Property(MaxTest = 400)]
     public Property IncrementalUpdateEqualsFullCompute(int seed)
     {
         var r = new Random(seed);
@@ -146,7 +147,7 @@ public class SafetyProperties
         return true.ToProperty();
     }
 
-    [Property(MaxTest = 150)]
+    [Property(MaxTest = 300)]
     public Property MembersAreFirstHopsOfShortestValleyFreePaths(int seed)
     {
         var (t, snap) = Cases.Random(seed);
@@ -214,7 +215,7 @@ internal static class BruteForce
 [Collection("reuse-switch")]
 public class ReuseProperties
 {
-    [Property(MaxTest = 150)]
+    [Property(MaxTest = 300)]
     public Property ReuseGivesTheSameTablesAsAFullPassPerDestination(int seed)
     {
         var (t, snap) = seed % 3 == 0 ? (Cases.RandomTopology(new Random(seed)), (FabricSnapshot?)null) : Cases.Random(seed);
