@@ -1,0 +1,161 @@
+namespace ControlPlane.Routing;
+
+/// <summary>
+/// Next-hop groups of one plane, deduplicated per switch as ASICs share identical groups: a group is
+/// (owner switch, ports, integer weights). Struct-of-arrays, no per-group objects.
+/// </summary>
+internal sealed class GroupPool
+{
+    private int[] _owner = new int[256];
+    private int[] _start = new int[256];
+    private int[] _count = new int[256];
+    private ulong[] _hash = new ulong[256];
+    private int[] _ports = new int[1024];
+    private int[] _weights = new int[1024];
+    private int[] _table = new int[1024]; // open addressing: group id + 1, 0 = empty
+    private int _groups;
+    private int _members;
+
+    public int Count => _groups;
+    public int MemberCount => _members;
+    public int Owner(int g) => _owner[g];
+    public ReadOnlySpan<int> Ports(int g) => _ports.AsSpan(_start[g], _count[g]);
+    public ReadOnlySpan<int> Weights(int g) => _weights.AsSpan(_start[g], _count[g]);
+    public ReadOnlyMemory<int> PortsMemory(int g) => _ports.AsMemory(_start[g], _count[g]);
+    public ReadOnlyMemory<int> WeightsMemory(int g) => _weights.AsMemory(_start[g], _count[g]);
+
+    public long ApproximateBytes => (long)_owner.Length * 20 + (long)_ports.Length * 8 + (long)_table.Length * 4;
+
+    /// <summary>The id of the group with these members at this switch, adding it when new. Zero-weight members are left out.</summary>
+    public int Intern(int owner, ReadOnlySpan<int> ports, ReadOnlySpan<int> weights)
+    {
+        var h = 1469598103934665603UL ^ (ulong)owner * 0x9E3779B97F4A7C15UL;
+        var m = 0;
+        for (var i = 0; i < ports.Length; i++)
+        {
+            if (weights[i] <= 0) continue;
+            h = (h ^ (ulong)ports[i]) * 1099511628211UL;
+            h = (h ^ (ulong)weights[i]) * 1099511628211UL;
+            m++;
+        }
+        h ^= h >> 29;
+        var mask = _table.Length - 1;
+        var slot = (int)(h & (ulong)mask);
+        while (true)
+        {
+            var g = _table[slot] - 1;
+            if (g < 0) break;
+            if (_hash[g] == h && _owner[g] == owner && _count[g] == m && Same(g, ports, weights)) return g;
+            slot = (slot + 1) & mask;
+        }
+        if (_groups == _owner.Length)
+        {
+            Array.Resize(ref _owner, _groups * 2);
+            Array.Resize(ref _start, _groups * 2);
+            Array.Resize(ref _count, _groups * 2);
+            Array.Resize(ref _hash, _groups * 2);
+        }
+        if (_members + m > _ports.Length)
+        {
+            var size = Math.Max(_ports.Length * 2, _members + m);
+            Array.Resize(ref _ports, size);
+            Array.Resize(ref _weights, size);
+        }
+        var id = _groups++;
+        _owner[id] = owner;
+        _start[id] = _members;
+        _count[id] = m;
+        _hash[id] = h;
+        for (var i = 0; i < ports.Length; i++)
+        {
+            if (weights[i] <= 0) continue;
+            _ports[_members] = ports[i];
+            _weights[_members] = weights[i];
+            _members++;
+        }
+        _table[slot] = id + 1;
+        if (_groups * 2 > _table.Length) Rehash();
+        return id;
+    }
+
+    private bool Same(int g, ReadOnlySpan<int> ports, ReadOnlySpan<int> weights)
+    {
+        var j = _start[g];
+        for (var i = 0; i < ports.Length; i++)
+        {
+            if (weights[i] <= 0) continue;
+            if (_ports[j] != ports[i] || _weights[j] != weights[i]) return false;
+            j++;
+        }
+        return true;
+    }
+
+    private void Rehash()
+    {
+        _table = new int[_table.Length * 2];
+        var mask = _table.Length - 1;
+        for (var g = 0; g < _groups; g++)
+        {
+            var slot = (int)(_hash[g] & (ulong)mask);
+            while (_table[slot] != 0) slot = (slot + 1) & mask;
+            _table[slot] = g + 1;
+        }
+    }
+}
+
+/// <summary>Integer weights from real ones.</summary>
+public static class BucketWeights
+{
+    /// <summary>
+    /// Rounds positive real weights to integers summing exactly to <paramref name="groupSize"/>: each member gets the
+    /// floor of its share, and the leftover buckets go by systematic sampling over the fractional parts starting at
+    /// <paramref name="offset"/> in [0, 1). With offset 0 this is close to largest remainder; varying the offset across
+    /// destinations (as the engine does) hands the leftover buckets to every member in proportion to its fraction, so
+    /// a link's load summed over many groups is not biased by rounding (64 buckets over 31 members would otherwise give
+    /// the same two members 3 buckets and the rest 2, a 50 % overload on them). When there are no more members than
+    /// buckets every member keeps at least one bucket (taken from the largest), so a live path is never rounded away.
+    /// </summary>
+    public static void Normalize(ReadOnlySpan<double> raw, Span<int> result, int groupSize, double offset = 0)
+    {
+        var m = raw.Length;
+        if (m == 0) return;
+        double sum = 0;
+        for (var i = 0; i < m; i++) sum += raw[i];
+        Span<double> frac = m <= 256 ? stackalloc double[m] : new double[m];
+        var given = 0;
+        for (var i = 0; i < m; i++)
+        {
+            var q = sum > 0 ? raw[i] * groupSize / sum : (double)groupSize / m;
+            var w = (int)Math.Floor(q);
+            result[i] = w;
+            frac[i] = q - w;
+            given += w;
+        }
+        var acc = offset - Math.Floor(offset);
+        for (var i = 0; i < m && given < groupSize; i++)
+        {
+            acc += frac[i];
+            if (acc < 1 - 1e-9) continue;
+            acc -= 1;
+            result[i]++;
+            frac[i] = -1;
+            given++;
+        }
+        for (; given < groupSize; given++)
+        {
+            var best = 0;
+            for (var i = 1; i < m; i++) if (frac[i] > frac[best]) best = i;
+            result[best]++;
+            frac[best] = -1;
+        }
+        if (m > groupSize) return;
+        for (var i = 0; i < m; i++)
+        {
+            if (result[i] > 0) continue;
+            var big = 0;
+            for (var j = 1; j < m; j++) if (result[j] > result[big]) big = j;
+            result[big]--;
+            result[i] = 1;
+        }
+    }
+}
