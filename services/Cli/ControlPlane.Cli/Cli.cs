@@ -68,6 +68,9 @@ public static class Cli
         root.Subcommands.Add(PlanCommands.Build(ctx));
         root.Subcommands.Add(TopologyCommands.Build(ctx));
         foreach (var c in InventoryCommands.Build(ctx)) root.Subcommands.Add(c);
+        root.Subcommands.Add(RoutingCommands.BuildRoutes(ctx));
+        root.Subcommands.Add(RoutingCommands.BuildSimulate(ctx));
+        root.Subcommands.Add(BenchCommands.Build(ctx));
         return root;
     }
 

@@ -57,6 +57,12 @@ internal sealed class GeneratorOptions
     public void AddTo(Command c)
     {
         c.Arguments.Add(Kind);
+        AddDesignOptionsTo(c);
+    }
+
+    /// <summary>The design options without the kind argument (for verbs whose topology comes from --topology).</summary>
+    public void AddDesignOptionsTo(Command c)
+    {
         foreach (var o in new Option[] { Radix, Planes, Speed, Oversubscription, NicsPerNode, GpusPerNode, Leaves, Pods, Name }) c.Options.Add(o);
     }
 

@@ -1,0 +1,74 @@
+using System.CommandLine;
+using System.Diagnostics;
+using ControlPlane.Cli.Output;
+using ControlPlane.Emulation;
+using ControlPlane.Telemetry;
+
+namespace ControlPlane.Cli.Commands;
+
+/// <summary>`fabricctl bench routing|telemetry`: the same measurements as the benchmark suites, printed as text or JSON.</summary>
+public static class BenchCommands
+{
+    public static Command Build(CliContext ctx)
+    {
+        var cmd = new Command("bench", "Measure: routing speed and quality, telemetry ingest throughput (takes minutes; --quick for a short run)");
+        cmd.Subcommands.Add(Routing(ctx));
+        cmd.Subcommands.Add(Telemetry(ctx));
+        return cmd;
+    }
+
+    private static Command Routing(CliContext ctx)
+    {
+        var quick = new Option<bool>("--quick") { Description = "Small fabrics (radix 16), fewer runs: about a minute" };
+        var runs = new Option<int?>("--runs") { Description = "Timed runs per figure (median reported)" };
+        var seed = new Option<int>("--seed") { Description = "Seed of failures and workload", DefaultValueFactory = _ => 7 };
+        var output = CommonOptions.OutputFormat();
+        var cmd = new Command("routing", "Full and incremental table computation, emulator speed, and routing quality (max link utilization vs a certified bound and hash ECMP) on MPFT and FT3, healthy and with 1/2/5% failures");
+        foreach (var o in new Option[] { quick, runs, seed, output }) cmd.Options.Add(o);
+        cmd.SetAction(r =>
+        {
+            var options = new RoutingBenchmarkOptions { Seed = r.GetValue(seed), CpuClock = () => Process.GetCurrentProcess().TotalProcessorTime };
+            if (r.GetValue(quick)) options = options with { Quick = true, Runs = 3 };
+            if (r.GetValue(runs) is { } n)
+            {
+                if (n < 1 || n > 100) throw new CliUsageException($"--runs: must be between 1 and 100, got {n}");
+                options = options with { Runs = n };
+            }
+            var json = r.GetValue(output) == "json";
+            var report = RoutingBenchmark.Run(options, json ? null : ctx.Err.WriteLine);
+            if (json) JsonOutput.Write(ctx.Out, report);
+            else ctx.Out.Write(RoutingBenchmarkText.Format(report));
+            return ExitCodes.Ok;
+        });
+        return cmd;
+    }
+
+    private static Command Telemetry(CliContext ctx)
+    {
+        var polls = new Option<int?>("--polls") { Description = "Polls of every port per run" };
+        var repeat = new Option<int?>("--repeat") { Description = "Timed runs" };
+        var output = CommonOptions.OutputFormat();
+        var cmd = new Command("telemetry", "Telemetry ingest on the MPFT's 49,152 switch ports: samples per CPU-second through decode, rates and snapshots; snapshot time; memory per port");
+        foreach (var o in new Option[] { polls, repeat, output }) cmd.Options.Add(o);
+        cmd.SetAction(r =>
+        {
+            var options = new TelemetryBenchmarkOptions();
+            if (r.GetValue(polls) is { } p)
+            {
+                if (p < 2 || p > 1000) throw new CliUsageException($"--polls: must be between 2 and 1000, got {p}");
+                options = options with { Polls = p };
+            }
+            if (r.GetValue(repeat) is { } n)
+            {
+                if (n < 1 || n > 100) throw new CliUsageException($"--repeat: must be between 1 and 100, got {n}");
+                options = options with { Repeat = n };
+            }
+            if (ThreadCpuClock.Available) options = options with { ThreadCpuTime = ThreadCpuClock.Read };
+            var report = TelemetryBenchmark.Run(options);
+            if (r.GetValue(output) == "json") JsonOutput.Write(ctx.Out, report);
+            else ctx.Out.Write(TelemetryBenchmarkText.Format(report));
+            return report.SamplesRejected == 0 ? ExitCodes.Ok : ExitCodes.Problems;
+        });
+        return cmd;
+    }
+}
