@@ -1,0 +1,80 @@
+using ControlPlane.Hosting;
+using ControlPlane.Inventory;
+using ControlPlane.Inventory.Store;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace ControlPlane.Telemetry.Service;
+
+/// <summary>Composes telemetry ingest into a host: <c>builder.AddTelemetryIngest()</c> and <c>app.MapTelemetryIngest()</c>.</summary>
+public static class TelemetryIngestModule
+{
+    /// <summary>
+    /// Registers options (Telemetry, Telemetry:Pipeline), the series store (ConnectionStrings:telemetry), read access to the
+    /// inventory store (ConnectionStrings:inventory) for the topology, the workers, and the bus consumers
+    /// (TelemetryBatchReceived, TopologyChanged). Call before AddControlPlaneBus().
+    /// </summary>
+    public static IHostApplicationBuilder AddTelemetryIngest(this IHostApplicationBuilder builder)
+    {
+        builder.AddControlPlaneOptions<TelemetryServiceOptions>(TelemetryServiceOptions.Section)
+            .Validate(o => !o.Problems().Any(), "invalid Telemetry options");
+        builder.Services.AddSingleton<IValidateOptions<TelemetryServiceOptions>, TelemetryServiceOptionsValidator>();
+        builder.AddControlPlaneOptions<TelemetryOptions>(TelemetryServiceOptions.PipelineSection);
+        builder.Services.AddSingleton<IValidateOptions<TelemetryOptions>, PipelineOptionsValidator>();
+
+        builder.AddControlPlaneStore<TelemetryDbContext>(TelemetryServiceOptions.ConnectionName);
+        // The topology is read through the inventory's repository over the same database; an all-in-one host that
+        // also composes the inventory module has registered it already.
+        if (!builder.Services.Any(d => d.IsKeyedService && Equals(d.ServiceKey, typeof(InventoryDbContext)) && d.ServiceType == typeof(StoreDescriptor)))
+            builder.AddControlPlaneStore<InventoryDbContext>(InventoryOptions.ConnectionName);
+        builder.Services.TryAddScoped<FabricRepository>();
+        builder.Services.TryAddScoped<IFabricStore>(sp => sp.GetRequiredService<FabricRepository>());
+
+        builder.Services.AddSingleton(sp => new TelemetryMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
+        builder.Services.AddSingleton<ISeriesStore>(sp =>
+        {
+            var d = StoreDescriptor.For<TelemetryDbContext>(sp);
+            var o = sp.GetRequiredService<IOptions<TelemetryServiceOptions>>().Value;
+            return d.Provider == StoreProvider.Postgres ? new PostgresSeriesStore(d.ConnectionString, o) : new SqliteSeriesStore(d.ConnectionString, o);
+        });
+        builder.Services.AddSingleton<SeriesWriter>();
+        builder.Services.AddSingleton<ShardRegistry>();
+        builder.Services.AddHostedService<TopologyLoader>();
+        builder.AddBusConsumers(x =>
+        {
+            x.AddConsumer<TelemetryBatchConsumer>();
+            x.AddConsumer<TopologyChangedConsumer>();
+        });
+        return builder;
+    }
+
+    /// <summary>Maps ingest, stats and the series queries under /api/v1/telemetry.</summary>
+    public static WebApplication MapTelemetryIngest(this WebApplication app)
+    {
+        app.MapTelemetryEndpoints();
+        return app;
+    }
+}
+
+/// <summary>Names every bad Telemetry option at startup.</summary>
+internal sealed class TelemetryServiceOptionsValidator : IValidateOptions<TelemetryServiceOptions>
+{
+    public ValidateOptionsResult Validate(string? name, TelemetryServiceOptions options)
+    {
+        var p = options.Problems().ToList();
+        return p.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(p);
+    }
+}
+
+/// <summary>Names every bad Telemetry:Pipeline option at startup.</summary>
+internal sealed class PipelineOptionsValidator : IValidateOptions<TelemetryOptions>
+{
+    public ValidateOptionsResult Validate(string? name, TelemetryOptions options)
+    {
+        var p = options.Validate();
+        return p.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(p.Select(e => $"{TelemetryServiceOptions.PipelineSection}:{e.Field}: {e.Reason}"));
+    }
+}
