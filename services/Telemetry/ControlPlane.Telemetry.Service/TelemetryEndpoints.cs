@@ -30,10 +30,10 @@ public static class TelemetryEndpoints
     {
         var agent = request.Headers[TelemetryServiceOptions.AgentHeader].ToString();
         if (string.IsNullOrWhiteSpace(agent))
-            throw new RequestValidationException(TelemetryServiceOptions.AgentHeader, "the header naming the sending agent is required");
+            throw new RequestValidationException("x-agent-id", "the header naming the sending agent is required");
         var type = request.ContentType?.Split(';')[0].Trim();
         if (!string.Equals(type, ProtobufContentType, StringComparison.OrdinalIgnoreCase) && !string.Equals(type, "application/octet-stream", StringComparison.OrdinalIgnoreCase))
-            throw new RequestValidationException("Content-Type", $"must be {ProtobufContentType} (a fabric.v1.TelemetryBatch), got '{request.ContentType}'", StatusCodes.Status415UnsupportedMediaType);
+            throw new RequestValidationException("content-type", $"must be {ProtobufContentType} (a fabric.v1.TelemetryBatch), got '{request.ContentType}'", StatusCodes.Status415UnsupportedMediaType);
         byte[] payload;
         try
         {
@@ -74,7 +74,7 @@ public static class TelemetryEndpoints
             return Results.Accepted(value: new IngestReply(shard.Name, true, null, null, []));
         }
         if (result.BatchRejected) throw BatchProblem(result.Rejections[0]);
-        var rejections = result.Rejections.Select(r => new RejectionDto(r.Reason.ToString(), r.Switch, r.Port, r.Detail)).ToList();
+        var rejections = result.Rejections.Select(r => new RejectionDto(Reason(r.Reason), r.Switch, r.Port, r.Detail)).ToList();
         if (result.SamplesAccepted == 0 && result.SamplesRejected > 0)
             throw RequestValidationException.From(result.Rejections.Select(r => ($"ports[port={r.Port}]", $"{r.Reason}: {r.Detail}")));
         return Results.Accepted(value: new IngestReply(shard.Name, false, result.SamplesAccepted, result.SamplesRejected, rejections));
@@ -95,20 +95,25 @@ public static class TelemetryEndpoints
         return new RequestValidationException(new Dictionary<string, string[]> { [field] = [$"{r.Reason}: {r.Detail}"] }, $"{field}: {r.Reason}: {r.Detail}", status);
     }
 
+    // Agent ids are keys: the API's camelCase dictionary policy must not rewrite them.
+    private static readonly System.Text.Json.JsonSerializerOptions StatsJson = new(System.Text.Json.JsonSerializerDefaults.Web) { DictionaryKeyPolicy = null };
+
+    private static string Reason(RejectReason r) => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(r.ToString());
+
     private static IResult Stats(ShardRegistry registry, TelemetryMetrics metrics, SeriesWriter writer)
     {
         var m = metrics.Read();
-        return Results.Ok(new
+        return Results.Json(new
         {
             samplesAccepted = m.SamplesAccepted,
             batchesAccepted = m.BatchesAccepted,
-            samplesRejected = m.SamplesRejected.ToDictionary(kv => kv.Key.ToString(), kv => kv.Value),
-            batchesRejected = m.BatchesRejected.ToDictionary(kv => kv.Key.ToString(), kv => kv.Value),
+            samplesRejected = m.SamplesRejected.ToDictionary(kv => Reason(kv.Key), kv => kv.Value),
+            batchesRejected = m.BatchesRejected.ToDictionary(kv => Reason(kv.Key), kv => kv.Value),
             agents = m.Agents.ToDictionary(kv => kv.Key, kv => new
             {
                 samplesAccepted = kv.Value.SamplesAccepted,
-                samplesRejected = kv.Value.SamplesRejected.ToDictionary(x => x.Key.ToString(), x => x.Value),
-                batchesRejected = kv.Value.BatchesRejected.ToDictionary(x => x.Key.ToString(), x => x.Value),
+                samplesRejected = kv.Value.SamplesRejected.ToDictionary(x => Reason(x.Key), x => x.Value),
+                batchesRejected = kv.Value.BatchesRejected.ToDictionary(x => Reason(x.Key), x => x.Value),
             }),
             missedBatches = m.MissedBatches,
             counterWraps = m.CounterWraps,
@@ -124,7 +129,7 @@ public static class TelemetryEndpoints
                 lastLagMs = s.LastLagMs,
             }).ToList(),
             store = new { rowsWritten = writer.RowsWritten, rowsDropped = writer.RowsDropped + m.RowsDropped, writeFailures = writer.WriteFailures, retentionDrops = writer.RetentionDrops },
-        });
+        }, StatsJson);
     }
 
     private static async Task<IResult> PortSeriesAsync(string @switch, string port, HttpRequest request, ShardRegistry registry, ISeriesStore store,
