@@ -71,6 +71,7 @@ public static class Cli
         root.Subcommands.Add(RoutingCommands.BuildRoutes(ctx));
         root.Subcommands.Add(RoutingCommands.BuildSimulate(ctx));
         root.Subcommands.Add(BenchCommands.Build(ctx));
+        root.Subcommands.Add(TelemetryCommands.Build(ctx));
         return root;
     }
 
