@@ -59,6 +59,29 @@ public sealed class TelemetryApp(IReadOnlyDictionary<string, string?> settings, 
         return app;
     }
 
+    /// <summary>The embedded default: inventory and series in SQLite files under <paramref name="dir"/>.</summary>
+    public static async Task<TelemetryApp> StartOnSqliteAsync(string dir, string fabric, params (string Key, string? Value)[] extra)
+    {
+        var inventory = $"Data Source={Path.Combine(dir, "inventory.db")}";
+        var options = new DbContextOptionsBuilder<InventoryDbContext>().UseSqlite(inventory).Options;
+        await using (var db = new InventoryDbContext(options))
+        {
+            var repo = new FabricRepository(db, TimeProvider.System);
+            await repo.EnsureSchemaAsync();
+            await repo.CreateAsync(SmallFt2(fabric), TopologyChangeKind.Created, "test", null);
+        }
+        var s = new Dictionary<string, string?>
+        {
+            ["Store:Provider"] = "Sqlite",
+            ["ConnectionStrings:telemetry"] = $"Data Source={Path.Combine(dir, "telemetry.db")}",
+            ["ConnectionStrings:inventory"] = inventory,
+        };
+        foreach (var (k, v) in extra) s[k] = v;
+        var app = new TelemetryApp(s, new FakeTimeProvider(Start));
+        _ = app.Server;
+        return app;
+    }
+
     public static FabricTopology SmallFt2(string name) =>
         FabricGenerator.Generate(new GeneratorParameters { Name = name, Kind = TopologyKind.Ft2, Radix = 8, PortSpeedGbps = 400, GpusPerNode = 8, NicsPerNode = 8 });
 

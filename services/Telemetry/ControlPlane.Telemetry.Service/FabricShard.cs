@@ -151,7 +151,7 @@ public sealed class FabricShard : IAsyncDisposable
             _pipeline.Downsampler.Flush(now);
             rows = _pipeline.Downsampler.Drain();
         }
-        foreach (var s in snapshots) _lastLagMs = Math.Max(0, s.MaxLagMs);
+        if (snapshots.Count > 0) _lastLagMs = Math.Max(0, snapshots.Max(s => s.MaxLagMs));
         if (rows.Count > 0) _writer.Post(new SeriesBatch(Name, Topology, rows));
         foreach (var s in snapshots)
         {

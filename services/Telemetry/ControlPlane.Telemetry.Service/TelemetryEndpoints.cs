@@ -73,6 +73,11 @@ public static class TelemetryEndpoints
             shard.Forget(payload);
             return Results.Accepted(value: new IngestReply(shard.Name, true, null, null, []));
         }
+        catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+        {
+            // The shard was replaced (topology reloaded) or the host is stopping before the batch was ingested.
+            throw new ProblemException(StatusCodes.Status503ServiceUnavailable, "Fabric reloading", $"fabric '{shard.Name}' was reloaded before the batch was ingested; send it again");
+        }
         if (result.BatchRejected) throw BatchProblem(result.Rejections[0]);
         var rejections = result.Rejections.Select(r => new RejectionDto(Reason(r.Reason), r.Switch, r.Port, r.Detail)).ToList();
         if (result.SamplesAccepted == 0 && result.SamplesRejected > 0)
