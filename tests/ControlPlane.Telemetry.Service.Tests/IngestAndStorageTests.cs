@@ -123,6 +123,8 @@ public sealed class IngestAndStorageTests(PostgresFixture pg)
         await app.AdvanceAsync(TimeSpan.FromHours(3), TimeSpan.FromMinutes(15));
         await TelemetryApp.EventuallyAsync(async () => !(await app.PartitionsAsync()).Contains("port_series_2026112310"), "the 10:00 partition to be dropped");
         Assert.Equal(0, await app.ScalarAsync("SELECT count(*) FROM port_series WHERE bucket < '2026-11-23T11:00:00Z'"));
+        // Retention also created the partitions for the new current hour (13:00) and the one ahead.
+        await TelemetryApp.EventuallyAsync(async () => (await app.PartitionsAsync()).Contains("port_series_2026112314"), "the partition ahead of 13:00");
         var (as_, after) = await TelemetryApp.GetAsync(client, $"/api/v1/telemetry/ports/{leaf}/1?since=2026-11-23T09:00:00Z&until=2026-11-23T12:00:00Z");
         Assert.Equal(200, as_);
         Assert.Empty(after!["series"]!.AsArray());

@@ -231,6 +231,8 @@ public sealed class PostgresSeriesStore(string connectionString, TelemetryServic
         var cutoff = now - options.Retention;
         await using var conn = new NpgsqlConnection(connectionString);
         await conn.OpenAsync(ct);
+        // Also keeps the partitions ahead in place when no rows have come in for a while.
+        await EnsurePartitionsAsync(conn, now, now, ct);
         var dropped = new List<string>();
         foreach (var name in await ListPartitionsAsync(conn, ct))
         {
