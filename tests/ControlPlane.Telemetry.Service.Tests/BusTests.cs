@@ -130,4 +130,33 @@ public sealed class BusTests(PostgresFixture pg, RabbitMqFixture rmq)
         Assert.Equal(0, await app.ScalarAsync("SELECT count(*) FROM port_series WHERE switch_name <> '" + leaf + "'"));
         Assert.Equal(0, await app.ScalarAsync("SELECT count(*) FROM port_series WHERE temperature_c_max = 'NaN'::float8 OR tx_util_max = 'NaN'::float8"));
     }
+
+    [Fact]
+    public async Task A_state_change_keeps_the_fabric_served_and_a_deletion_stops_it()
+    {
+        await using var app = await TelemetryApp.StartAsync(pg.Server, "dl");
+        var bus = app.Services.GetRequiredService<IBus>();
+        var client = app.CreateClient();
+        var t = TelemetryApp.SmallFt2("dl");
+        var leaf = t.Switches.First(s => s.Tier == Fabric.SwitchTier.Leaf).Name;
+        Assert.Equal(202, (await app.PostBatchAsync(client, TelemetryApp.Batch(t, leaf, 1, app.Clock.GetUtcNow(), 1000))).Status);
+
+        // A drain changes states, not structure: the shard and its sequence state stay (a replayed batch is still a duplicate).
+        await bus.Publish(new TopologyChanged { FabricName = "dl", Version = 2, PreviousVersion = 1, Kind = TopologyChangeKind.StateChanged, Changes = [], At = app.Clock.GetUtcNow() });
+        await Task.Delay(200);
+        var (dup, dupBody) = await app.PostBatchAsync(client, TelemetryApp.Batch(t, leaf, 1, app.Clock.GetUtcNow(), 1000));
+        Assert.True(dup == 409, dupBody?.ToJsonString());
+
+        await TelemetryApp.DeleteFabricAsync(app.ConnectionString, "dl");
+        await bus.Publish(new TopologyChanged { FabricName = "dl", Version = 3, PreviousVersion = 2, Kind = TopologyChangeKind.Deleted, Changes = [], At = app.Clock.GetUtcNow() });
+        await TelemetryApp.EventuallyAsync(async () =>
+        {
+            var (_, s) = await TelemetryApp.GetAsync(client, "/api/v1/telemetry/stats");
+            return s!["fabrics"]!.AsArray().Count == 0;
+        }, "fabric dl to be dropped");
+        await app.AdvanceAsync(TimeSpan.FromMilliseconds(100));
+        var (gone, goneBody) = await app.PostBatchAsync(client, TelemetryApp.Batch(t, leaf, 2, app.Clock.GetUtcNow(), 2000));
+        Assert.Equal(400, gone);
+        Assert.NotNull(goneBody!["errors"]!["fabric"]);
+    }
 }

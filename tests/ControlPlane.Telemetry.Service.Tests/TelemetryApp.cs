@@ -94,6 +94,13 @@ public sealed class TelemetryApp(IReadOnlyDictionary<string, string?> settings, 
         await repo.CreateAsync(SmallFt2(fabric), TopologyChangeKind.Created, "test", null);
     }
 
+    public static async Task DeleteFabricAsync(string cs, string fabric)
+    {
+        var options = new DbContextOptionsBuilder<InventoryDbContext>().UseNpgsql(cs).Options;
+        await using var db = new InventoryDbContext(options);
+        await new FabricRepository(db, TimeProvider.System).DeleteAsync(fabric);
+    }
+
     /// <summary>A batch for every cabled port of a switch, counters as if each port sent <paramref name="bytesPerPort"/> so far.</summary>
     public static TelemetryBatch Batch(FabricTopology t, string switchName, ulong sequence, DateTimeOffset at, ulong bytesPerPort, int? onlyPort = null)
     {
