@@ -61,3 +61,21 @@ public sealed class TableModelTests
     [Property(MaxTest = 200)]
     public bool Random_tables_are_valid(int seed) => Tables.Random(new Random(seed)).Validate(16).Count == 0;
 }
+
+public sealed class DigestEncodingTests
+{
+    [Fact]
+    public void Digest_is_sha256_of_the_documented_encoding()
+    {
+        // Hand-written bytes of the encoding in TableDigest's documentation, so agents in other languages can match it.
+        var t = new SwitchTable("x", 5, 4, [new NextHopGroup(7, [new GroupMember(3, 1), new GroupMember(2, 3)])],
+            [new(new RouteKey("b", "ep"), new RouteEntry(7, SpreadMode.Spray)), new(new RouteKey("a", "default"), new RouteEntry(0, SpreadMode.Hash))]);
+        var bytes = new List<byte>();
+        void U32(uint v) => bytes.AddRange([(byte)(v >> 24), (byte)(v >> 16), (byte)(v >> 8), (byte)v]);
+        void Str(string s) { U32((uint)s.Length); bytes.AddRange(System.Text.Encoding.ASCII.GetBytes(s)); }
+        bytes.AddRange("FTD1"u8.ToArray());
+        U32(1); U32(7); U32(2); U32(2); U32(3); U32(3); U32(1);
+        U32(2); Str("a"); Str("default"); U32(0); U32(1); Str("b"); Str("ep"); U32(7); U32(2);
+        Assert.Equal(System.Security.Cryptography.SHA256.HashData(bytes.ToArray()), t.DigestBytes());
+    }
+}

@@ -135,8 +135,15 @@ public static class MakeBeforeBreak
             return rn.GroupId != SwitchTable.LocalGroup && !o!.Groups[ro.GroupId].SameMembers(w.Groups[rn.GroupId]);
         }
 
-        HashSet<string> Hops(SwitchTable? t, RouteKey k) =>
-            t is null ? [] : t.PortsOf(k).Select(p => neighbor(t.SwitchName, p)).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        // Routes share groups, so neighbor sets are computed once per (table, group).
+        var hopCache = new Dictionary<(SwitchTable, int), HashSet<string>>(new TableGroupComparer());
+        HashSet<string> Hops(SwitchTable? t, RouteKey k)
+        {
+            if (t is null || !t.Routes.TryGetValue(k, out var r) || r.GroupId == SwitchTable.LocalGroup) return [];
+            if (!hopCache.TryGetValue((t, r.GroupId), out var h))
+                hopCache[(t, r.GroupId)] = h = t.PortsOf(k).Select(p => neighbor(t.SwitchName, p)).OfType<string>().ToHashSet(StringComparer.Ordinal);
+            return h;
+        }
 
         var after = steps.Keys.ToDictionary(k => k, _ => new HashSet<(string, bool)>());
         var indegree = steps.Keys.ToDictionary(k => k, _ => 0);
@@ -193,6 +200,13 @@ public static class MakeBeforeBreak
         if (cyclic.Count > 0) waves.Add(new RolloutWave(waves.Count, [.. cyclic.Select(k => steps[k])]));
         unchanged.Sort(StringComparer.Ordinal);
         return new RolloutPlan([.. waves], [.. unchanged], [.. cyclic.Select(k => k.Item1).Distinct()]);
+    }
+
+    private sealed class TableGroupComparer : IEqualityComparer<(SwitchTable, int)>
+    {
+        public bool Equals((SwitchTable, int) x, (SwitchTable, int) y) => ReferenceEquals(x.Item1, y.Item1) && x.Item2 == y.Item2;
+
+        public int GetHashCode((SwitchTable, int) obj) => HashCode.Combine(System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(obj.Item1), obj.Item2);
     }
 
     // The new table plus the old routes it drops; old groups those need are kept, renumbered when a new group took the id.
