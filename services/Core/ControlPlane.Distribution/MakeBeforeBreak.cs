@@ -121,9 +121,16 @@ public static class MakeBeforeBreak
             }
         }
 
+        var changeCache = new Dictionary<(string, RouteKey), bool>();
         bool Changes(string x, RouteKey k)
         {
             if (!changed.Contains(x)) return false;
+            if (!changeCache.TryGetValue((x, k), out var c)) changeCache[(x, k)] = c = ComputeChanges(x, k);
+            return c;
+        }
+
+        bool ComputeChanges(string x, RouteKey k)
+        {
             var o = oldTables.GetValueOrDefault(x);
             var w = newTables[x];
             RouteEntry ro = default;
