@@ -45,7 +45,7 @@ public sealed class MakeBeforeBreakTests
         Assert.All(plan.FinalTables(), kv => Assert.True(kv.Value.SameContents(newT[kv.Key])));
     }
 
-    [Property(MaxTest = 12)]
+    [Property(MaxTest = 30)]
     [Trait("Category", "Slow")]
     public void Drain_and_restore_of_random_links_are_safe_at_every_step(int seed)
     {

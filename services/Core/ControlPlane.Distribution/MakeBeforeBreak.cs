@@ -161,27 +161,54 @@ public static class MakeBeforeBreak
         }
         foreach (var s in changed) Edge((s, false), (s, true));
 
-        var keys = new SortedSet<RouteKey>(newTables.Values.SelectMany(t => t.Routes.Keys).Concat(oldTables.Values.SelectMany(t => t.Routes.Keys)));
-        foreach (var k in keys)
+        // Only keys that change somewhere create dependencies, and only at the switches that send to where they change:
+        // index both instead of scanning every key at every switch.
+        var upstream = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        foreach (var s in changed)
         {
-            foreach (var s in changed)
+            foreach (var g in newTables[s].Groups.Values)
             {
-                var n = newTables[s];
-                var o = oldTables.GetValueOrDefault(s);
-                if (n.Routes.ContainsKey(k))
+                foreach (var m in g.Members)
                 {
-                    foreach (var hop in Hops(n, k))
+                    if (neighbor(s, m.Port) is not { } c) continue;
+                    if (!upstream.TryGetValue(c, out var u)) upstream[c] = u = new HashSet<string>(StringComparer.Ordinal);
+                    u.Add(s);
+                }
+            }
+        }
+        var changesAt = new SortedDictionary<RouteKey, List<string>>();
+        foreach (var x in changed)
+        {
+            var n = newTables[x];
+            var o = oldTables.GetValueOrDefault(x);
+            var ks = o is null ? n.Routes.Keys : n.Routes.Keys.Concat(o.Routes.Keys.Where(k => !n.Routes.ContainsKey(k)));
+            foreach (var k in ks)
+            {
+                if (!Changes(x, k)) continue;
+                if (!changesAt.TryGetValue(k, out var l)) changesAt[k] = l = [];
+                l.Add(x);
+            }
+        }
+        foreach (var (k, at) in changesAt)
+        {
+            foreach (var c in at)
+            {
+                // make before use: whoever will send k to c waits for c's make step
+                if (upstream.TryGetValue(c, out var ups))
+                {
+                    foreach (var s in ups)
                     {
-                        if (Changes(hop, k)) Edge((hop, false), (s, false));
+                        if (Hops(newTables[s], k).Contains(c)) Edge((c, false), (s, false));
                     }
                 }
-                else if (o is not null && o.Routes.ContainsKey(k))
+                // break after last use: c drops k only after everyone that sent k to c has changed k
+                if (!newTables[c].Routes.ContainsKey(k) && oldTables.TryGetValue(c, out var oc) && oc.Routes.ContainsKey(k))
                 {
                     foreach (var (x, xt) in oldTables)
                     {
-                        if (x == s || !Hops(xt, k).Contains(s)) continue;
+                        if (x == c || !Hops(xt, k).Contains(c)) continue;
                         var xDrops = newTables.TryGetValue(x, out var xn) && !xn.Routes.ContainsKey(k);
-                        Edge((x, xDrops), (s, true));
+                        Edge((x, xDrops), (c, true));
                     }
                 }
             }
