@@ -195,6 +195,19 @@ public sealed class PlannerTests
     }
 
     [Fact]
+    public void Reconnect_holding_the_desired_version_needs_nothing()
+    {
+        var p = Planner();
+        var v1 = Table("s", 1, 1);
+        p.SetDesired(v1, Lane.Priority);
+        p.Plan(T0);
+        Assert.Equal(AckOutcome.InSync, p.OnHello(new AgentHelloInfo("s", 1, v1.DigestBytes())).Outcome);
+        Assert.Empty(p.Plan(T0).Sends);
+        Assert.Equal(1UL, p.Status("s").DesiredVersion);
+        Assert.True(p.Status("s").InSync);
+    }
+
+    [Fact]
     public void Agent_ahead_of_planner_gets_renumbered_full_table()
     {
         var p = Planner();

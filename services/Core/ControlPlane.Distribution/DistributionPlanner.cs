@@ -294,7 +294,7 @@ public sealed class DistributionPlanner
         s.AckedVersion = hello.Version;
         s.AckedDigest = hello.InstalledDigest;
         // The agent is ahead of us (the control plane lost its state): renumber so versions keep increasing.
-        if (s.Desired is { } d && hello.Version >= d.Version)
+        if (s.Desired is { } d && hello.Version > d.Version)
         {
             s.Desired = d.WithVersion(hello.Version + 1);
             s.Sent[s.Desired.Version] = s.Desired;
