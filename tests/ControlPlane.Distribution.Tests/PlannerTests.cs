@@ -259,6 +259,24 @@ public sealed class PlannerTests
     }
 
     [Fact]
+    public void Table_that_would_not_fit_is_refused_before_sending_and_coarsened_one_goes()
+    {
+        var p = Planner();
+        p.SetCapacity("s", new SwitchCapacity(2, 16, 256));
+        var rng = new Random(11);
+        var big = new SwitchTable("s", 1, 32, Enumerable.Range(1, 3).Select(i => Tables.Group(i, 32, [1, 2, 3], rng)),
+            Enumerable.Range(1, 3).Select(i => new KeyValuePair<RouteKey, RouteEntry>(new RouteKey($"leaf-{i}", "ep"), new RouteEntry(i, SpreadMode.Spray))));
+        var refused = p.SetDesired(big, Lane.Priority);
+        Assert.Equal("table full: 3 groups > 2", Assert.Single(refused).Reason);
+        Assert.Empty(p.Plan(T0).Sends);
+        Assert.Equal(0UL, p.Status("s").DesiredVersion);
+        var fit = Coarsening.Fit(big, new SwitchCapacity(2, 16, 256));
+        Assert.True(fit.Fits, fit.Reason);
+        Assert.Empty(p.SetDesired(fit.Table!, Lane.Priority));
+        Assert.Equal(1UL, Assert.Single(p.Plan(T0).Sends).Update.Version);
+    }
+
+    [Fact]
     public void Invalid_options_name_the_field()
     {
         var ex = Assert.Throws<FabricInputException>(() => new DistributionPlanner(new DistributionOptions { Jitter = 2 }, new Random(1)));

@@ -166,11 +166,24 @@ public sealed class DistributionPlanner
     public IEnumerable<string> Switches => _switches.Keys;
 
     /// <summary>
-    /// Sets the desired table of a switch. Versions must increase per switch. A priority update keeps its lane until
-    /// acknowledged even when a congestion update supersedes it, so a failure fix never waits behind the rate limit.
+    /// Sets what a switch can hold; desired tables that would not fit are refused by <see cref="SetDesired"/> from then on.
     /// </summary>
+    public void SetCapacity(string switchName, SwitchCapacity capacity)
+    {
+        ArgumentNullException.ThrowIfNull(capacity);
+        Get(switchName).Capacity = capacity;
+    }
+
+    /// <summary>
+    /// Sets the desired table of a switch, unless it would not fit the switch's capacity (see <see cref="SetCapacity"/>):
+    /// then nothing is sent, the previous desired table stays, and the reasons come back so the engine can coarsen
+    /// (<see cref="Coarsening.Fit"/>) and try again. Versions must increase per switch. A priority update keeps its
+    /// lane until acknowledged even when a congestion update supersedes it, so a failure fix never waits behind the
+    /// rate limit.
+    /// </summary>
+    /// <returns>Empty when accepted; else why the table does not fit, each naming the field.</returns>
     /// <exception cref="ArgumentException">The version does not increase.</exception>
-    public void SetDesired(SwitchTable table, Lane lane)
+    public IReadOnlyList<FieldError> SetDesired(SwitchTable table, Lane lane)
     {
         ArgumentNullException.ThrowIfNull(table);
         var s = Get(table.SwitchName);
@@ -178,10 +191,12 @@ public sealed class DistributionPlanner
             throw new ArgumentException($"version of '{table.SwitchName}' must increase: desired is v{d.Version}, got v{table.Version}", nameof(table));
         if (table.Version <= s.AckedVersion)
             throw new ArgumentException($"version of '{table.SwitchName}' must be above the acknowledged v{s.AckedVersion}, got v{table.Version}", nameof(table));
+        if (s.Capacity?.Check(table) is { Count: > 0 } tooBig) return tooBig;
         s.Desired = table;
         s.Sent[table.Version] = table;
         s.Blocked = null;
         if (lane == Lane.Priority) s.PriorityUpTo = table.Version;
+        return [];
     }
 
     /// <summary>Plans the sends due at <paramref name="now"/>.</summary>
@@ -376,6 +391,7 @@ public sealed class DistributionPlanner
     private sealed class State
     {
         public SwitchTable? Desired;
+        public SwitchCapacity? Capacity;
         public ulong AckedVersion;
         public byte[] AckedDigest = [];
         public InFlight? InFlight;
