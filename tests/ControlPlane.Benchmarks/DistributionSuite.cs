@@ -67,15 +67,60 @@ public sealed class DistributionSuite : IBenchmarkSuite
         output.WriteLine("== make-before-break order, FT2 radix 64 (one MPFT plane), leaf-0/spine-0 link drained");
         var t = FabricGenerator.Generate(new GeneratorParameters { Kind = TopologyKind.Ft2, Radix = 64, Name = "bench" });
         var link = t.Links.First(l => l.IsSwitchLink);
-        var oldT = TreeTables(t, -1);
-        var newT = TreeTables(t, link.Id);
+        // Group ids stay with their member set across versions, as the routing engine's group pool keeps them;
+        // renumbering groups would make every route change in the delta.
+        var ids = new Dictionary<(string, string), int>();
+        var oldT = TreeTables(t, -1, ids);
+        var newT = TreeTables(t, link.Id, ids);
         var nb = MakeBeforeBreak.Neighbors(t);
         var plan = Time(output, "order (all 96 switches)", () => MakeBeforeBreak.Order(oldT, newT, nb), 3);
         output.WriteLine($"  {plan.Waves.Length} waves: {string.Join(", ", plan.Waves.Select(w => w.Steps.Length))} steps; {plan.Unchanged.Length} unchanged; {plan.Unordered.Length} unordered");
         output.WriteLine();
+
+        // The planner over a whole MPFT (8 planes x 96 switches, the same tables under per-plane names): every switch
+        // acknowledged v1, then every switch gets v2 (the drained tables) and one Plan call computes all deltas.
+        output.WriteLine("== planner, MPFT 768 switches: v1 acknowledged everywhere, then v2 everywhere (worst case: every switch changes)");
+        var v1 = new List<SwitchTable>();
+        var v2 = new List<SwitchTable>();
+        for (var plane = 0; plane < 8; plane++)
+        {
+            foreach (var name in oldT.Keys)
+            {
+                v1.Add(Rename(oldT[name], $"p{plane}-{name}", 1));
+                var changedOrNot = newT[name].SameContents(oldT[name]) ? TreeTablesMutateWeights(oldT[name]) : newT[name];
+                v2.Add(Rename(changedOrNot, $"p{plane}-{name}", 2));
+            }
+        }
+        var planner = new DistributionPlanner(new DistributionOptions(), new Random(1));
+        var now = DateTimeOffset.UnixEpoch;
+        foreach (var t1 in v1) planner.SetDesired(t1, Lane.Priority);
+        foreach (var send in planner.Plan(now).Sends) planner.OnAck(new AgentAck(send.SwitchName, 1, true, null, send.Update.Table!.DigestBytes()));
+        var sw = Stopwatch.StartNew();
+        foreach (var t2 in v2) planner.SetDesired(t2, Lane.Priority);
+        var planned = planner.Plan(now);
+        var ms = sw.Elapsed.TotalMilliseconds;
+        var bytes = planned.Sends.Sum(x => TableWire.ToProto(x.Update).CalculateSize());
+        var fullBytes = v2.Sum(x => TableWire.ToProto(x).CalculateSize());
+        output.WriteLine($"  set desired + plan {planned.Sends.Count} sends ({planned.Sends.Count(x => x.IsDelta)} deltas) {ms,10:F1} ms");
+        output.WriteLine($"  bytes to send: deltas {bytes:N0} B vs full tables {fullBytes:N0} B ({bytes / (double)fullBytes:P1})");
+        output.WriteLine();
     }
 
-    private static Dictionary<string, SwitchTable> TreeTables(FabricTopology t, int downLink)
+    private static SwitchTable Rename(SwitchTable t, string name, ulong version) => new(name, version, t.GroupSize, t.Groups.Values, t.Routes);
+
+    // Spines untouched by the drain still get a new version in the worst case: shift one bucket in their first group
+    // when it has two members or more, else re-send the same contents.
+    private static SwitchTable TreeTablesMutateWeights(SwitchTable t)
+    {
+        var g = t.Groups.Values.FirstOrDefault(x => x.Members.Length > 1);
+        if (g is null) return t;
+        var m = g.Members.ToArray();
+        m[0] = m[0] with { Weight = m[0].Weight + 1 };
+        m[1] = m[1] with { Weight = m[1].Weight - 1 };
+        return new SwitchTable(t.SwitchName, t.Version, t.GroupSize, t.Groups.SetItem(g.Id, new NextHopGroup(g.Id, m)).Values, t.Routes);
+    }
+
+    private static Dictionary<string, SwitchTable> TreeTables(FabricTopology t, int downLink, Dictionary<(string, string), int> ids)
     {
         var leaves = t.Switches.Where(s => s.Tier == SwitchTier.Leaf).ToList();
         var result = new Dictionary<string, SwitchTable>();
@@ -104,7 +149,10 @@ public sealed class DistributionSuite : IBenchmarkSuite
                 {
                     var key = string.Join(",", ports);
                     if (!groups.TryGetValue(key, out var g))
-                        groups[key] = g = new NextHopGroup(groups.Count + 1, ports.Select((p, i) => new GroupMember(p, GroupSize / ports.Count + (i < GroupSize % ports.Count ? 1 : 0))));
+                    {
+                        if (!ids.TryGetValue((sw.Name, key), out var id)) ids[(sw.Name, key)] = id = ids.Count(x => x.Key.Item1 == sw.Name) + 1;
+                        groups[key] = g = new NextHopGroup(id, ports.Select((p, i) => new GroupMember(p, GroupSize / ports.Count + (i < GroupSize % ports.Count ? 1 : 0))));
+                    }
                     gid = g.Id;
                 }
                 foreach (var c in Classes) routes.Add(new(new RouteKey(dest.Name, c), new RouteEntry(gid, SpreadMode.Hash)));
