@@ -1,0 +1,136 @@
+using System.Collections.Immutable;
+
+namespace ControlPlane.Distribution;
+
+/// <summary>
+/// The difference between two versions of one switch's table. It applies whole or not at all: to the exact base
+/// version only, and only when the result's digest equals <see cref="Digest"/>.
+/// </summary>
+public sealed class TableDelta
+{
+    /// <summary>Creates a delta.</summary>
+    public TableDelta(
+        string switchName,
+        ulong baseVersion,
+        ulong version,
+        IEnumerable<NextHopGroup> upsertGroups,
+        IEnumerable<int> removeGroupIds,
+        IEnumerable<KeyValuePair<RouteKey, RouteEntry>> upsertRoutes,
+        IEnumerable<RouteKey> removeRoutes,
+        ReadOnlySpan<byte> digest)
+    {
+        SwitchName = switchName;
+        BaseVersion = baseVersion;
+        Version = version;
+        UpsertGroups = [.. upsertGroups];
+        RemoveGroupIds = [.. removeGroupIds];
+        UpsertRoutes = [.. upsertRoutes];
+        RemoveRoutes = [.. removeRoutes];
+        Digest = [.. digest];
+    }
+
+    /// <summary>Switch the delta is for.</summary>
+    public string SwitchName { get; }
+
+    /// <summary>Version the receiver must hold exactly.</summary>
+    public ulong BaseVersion { get; }
+
+    /// <summary>Version after applying.</summary>
+    public ulong Version { get; }
+
+    /// <summary>Groups added or changed.</summary>
+    public ImmutableArray<NextHopGroup> UpsertGroups { get; }
+
+    /// <summary>Groups removed.</summary>
+    public ImmutableArray<int> RemoveGroupIds { get; }
+
+    /// <summary>Routes added or changed.</summary>
+    public ImmutableArray<KeyValuePair<RouteKey, RouteEntry>> UpsertRoutes { get; }
+
+    /// <summary>Routes removed.</summary>
+    public ImmutableArray<RouteKey> RemoveRoutes { get; }
+
+    /// <summary>Digest of the resulting table.</summary>
+    public ImmutableArray<byte> Digest { get; }
+
+    /// <summary>True when nothing changes but the version.</summary>
+    public bool IsEmpty => UpsertGroups.IsEmpty && RemoveGroupIds.IsEmpty && UpsertRoutes.IsEmpty && RemoveRoutes.IsEmpty;
+
+    /// <summary>Number of group and route changes.</summary>
+    public int ChangeCount => UpsertGroups.Length + RemoveGroupIds.Length + UpsertRoutes.Length + RemoveRoutes.Length;
+
+    /// <summary>
+    /// Applies the delta to <paramref name="table"/>, whole or not at all. Refused (the input table is immutable and
+    /// stays as it was) when the switch differs, the table is not at <see cref="BaseVersion"/>, a removed group is still
+    /// used by a route, a route points to a missing group, or the resulting digest differs from <see cref="Digest"/>.
+    /// </summary>
+    public DeltaApplyResult ApplyTo(SwitchTable table)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        if (table.SwitchName != SwitchName)
+            return DeltaApplyResult.Refused($"delta for switch '{SwitchName}' cannot apply to the table of '{table.SwitchName}'");
+        if (table.Version != BaseVersion)
+            return DeltaApplyResult.Refused($"base version mismatch: delta needs v{BaseVersion}, table holds v{table.Version}");
+        var groups = table.Groups.ToBuilder();
+        var routes = table.Routes.ToBuilder();
+        foreach (var k in RemoveRoutes) routes.Remove(k);
+        foreach (var id in RemoveGroupIds) groups.Remove(id);
+        foreach (var g in UpsertGroups) groups[g.Id] = g;
+        foreach (var (k, r) in UpsertRoutes) routes[k] = r;
+        foreach (var (k, r) in routes)
+        {
+            if (r.GroupId != SwitchTable.LocalGroup && !groups.ContainsKey(r.GroupId))
+                return DeltaApplyResult.Refused($"route {k} would point to missing group {r.GroupId}");
+        }
+        var result = SwitchTable.FromParts(SwitchName, Version, table.GroupSize, groups.ToImmutable(), routes.ToImmutable());
+        if (!result.Digest.SequenceEqual(Digest.AsSpan()))
+            return DeltaApplyResult.Refused($"digest mismatch after apply: expected {TableDigest.Short(Digest.AsSpan())}, got {TableDigest.Short(result.Digest)}");
+        return new DeltaApplyResult(result, null);
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() =>
+        $"{SwitchName} v{BaseVersion}->v{Version}: +{UpsertGroups.Length}/-{RemoveGroupIds.Length} groups, +{UpsertRoutes.Length}/-{RemoveRoutes.Length} routes";
+}
+
+/// <summary>Outcome of <see cref="TableDelta.ApplyTo"/>: the new table, or why it was refused.</summary>
+/// <param name="Table">The resulting table when applied.</param>
+/// <param name="Reason">Why it was refused, when refused.</param>
+public sealed record DeltaApplyResult(SwitchTable? Table, string? Reason)
+{
+    /// <summary>True when applied.</summary>
+    public bool Applied => Table is not null;
+
+    /// <summary>A refusal.</summary>
+    public static DeltaApplyResult Refused(string reason) => new(null, reason);
+}
+
+/// <summary>Computes the delta between two versions of one switch's table.</summary>
+public static class TableDiff
+{
+    /// <summary>
+    /// The delta that turns <paramref name="from"/> into <paramref name="to"/>: groups and routes that are new or
+    /// changed are upserted, the others that vanished are removed.
+    /// </summary>
+    /// <exception cref="ArgumentException">The tables belong to different switches or have different group sizes.</exception>
+    public static TableDelta Compute(SwitchTable from, SwitchTable to)
+    {
+        ArgumentNullException.ThrowIfNull(from);
+        ArgumentNullException.ThrowIfNull(to);
+        if (from.SwitchName != to.SwitchName) throw new ArgumentException($"tables of different switches: '{from.SwitchName}' and '{to.SwitchName}'", nameof(to));
+        if (from.GroupSize != to.GroupSize) throw new ArgumentException($"group size changed ({from.GroupSize} -> {to.GroupSize}): send a full table", nameof(to));
+        var upG = new List<NextHopGroup>();
+        foreach (var (id, g) in to.Groups)
+        {
+            if (!from.Groups.TryGetValue(id, out var old) || !old.SameMembers(g)) upG.Add(g);
+        }
+        var rmG = from.Groups.Keys.Where(id => !to.Groups.ContainsKey(id)).ToList();
+        var upR = new List<KeyValuePair<RouteKey, RouteEntry>>();
+        foreach (var (k, r) in to.Routes)
+        {
+            if (!from.Routes.TryGetValue(k, out var old) || old != r) upR.Add(new(k, r));
+        }
+        var rmR = from.Routes.Keys.Where(k => !to.Routes.ContainsKey(k)).ToList();
+        return new TableDelta(to.SwitchName, from.Version, to.Version, upG, rmG, upR, rmR, to.Digest);
+    }
+}
