@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using ControlPlane.Fabric;
+using ControlPlane.FabricStore;
 using ControlPlane.Inventory.Store;
 using ControlPlane.Testing;
 using Microsoft.EntityFrameworkCore;

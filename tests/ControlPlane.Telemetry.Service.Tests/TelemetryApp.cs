@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 using ControlPlane.Contracts;
 using ControlPlane.Fabric;
+using ControlPlane.FabricStore;
 using ControlPlane.Inventory.Store;
 using ControlPlane.Protos.Fabric.V1;
 using ControlPlane.Testing;

@@ -1,6 +1,7 @@
 using ControlPlane.Fabric;
 using ControlPlane.Hosting;
 using ControlPlane.Inventory.Api;
+using ControlPlane.FabricStore;
 using ControlPlane.Inventory.Store;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -18,7 +19,8 @@ public static class InventoryModule
     {
         builder.AddControlPlaneOptions<InventoryOptions>(InventoryOptions.Section);
         builder.Services.AddSingleton<IValidateOptions<InventoryOptions>, InventoryOptionsValidator>();
-        builder.AddControlPlaneStore<InventoryDbContext>(InventoryOptions.ConnectionName);
+        // The store and its health check come from the shared reader, once per host whichever module asks first.
+        builder.AddFabricReader(InventoryOptions.ConnectionName);
         builder.Services.AddScoped<FabricRepository>();
         builder.Services.AddScoped<IFabricStore>(sp => sp.GetRequiredService<FabricRepository>());
         builder.Services.AddScoped<TopologyEventPublisher>();

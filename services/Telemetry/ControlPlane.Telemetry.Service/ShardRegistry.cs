@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using ControlPlane.Fabric;
-using ControlPlane.Inventory.Store;
+using ControlPlane.FabricStore;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -40,8 +40,8 @@ public sealed class ShardRegistry(
     public async Task LoadAllAsync(CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
-        var repo = scope.ServiceProvider.GetRequiredService<FabricRepository>();
-        var names = options.Value.Fabrics.Count > 0 ? options.Value.Fabrics : await repo.ListNamesAsync(ct);
+        var reader = scope.ServiceProvider.GetRequiredService<IFabricReader>();
+        var names = options.Value.Fabrics.Count > 0 ? options.Value.Fabrics : await reader.ListFabricsAsync(ct);
         foreach (var name in names) await ReloadAsync(name, ct);
         Loaded = true;
     }
@@ -55,7 +55,7 @@ public sealed class ShardRegistry(
         {
             FabricSnapshot? snapshot;
             await using (var scope = scopes.CreateAsyncScope())
-                snapshot = await scope.ServiceProvider.GetRequiredService<IFabricStore>().LoadSnapshotAsync(fabric, ct);
+                snapshot = await scope.ServiceProvider.GetRequiredService<IFabricReader>().LoadSnapshotAsync(fabric, ct);
             var old = _shards.GetValueOrDefault(fabric);
             // Only the structure matters to the pipeline: a state change (drain, down) keeps the shard and its rates.
             if (snapshot is not null && old is not null && SameStructure(old.Topology, snapshot.Topology)) return;

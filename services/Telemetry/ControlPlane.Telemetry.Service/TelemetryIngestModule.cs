@@ -1,9 +1,7 @@
 using ControlPlane.Hosting;
-using ControlPlane.Inventory;
-using ControlPlane.Inventory.Store;
+using ControlPlane.FabricStore;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -26,12 +24,9 @@ public static class TelemetryIngestModule
         builder.Services.AddSingleton<IValidateOptions<TelemetryOptions>, PipelineOptionsValidator>();
 
         builder.AddControlPlaneStore<TelemetryDbContext>(TelemetryServiceOptions.ConnectionName);
-        // The topology is read through the inventory's repository over the same database; an all-in-one host that
-        // also composes the inventory module has registered it already.
-        if (!builder.Services.Any(d => d.IsKeyedService && Equals(d.ServiceKey, typeof(InventoryDbContext)) && d.ServiceType == typeof(StoreDescriptor)))
-            builder.AddControlPlaneStore<InventoryDbContext>(InventoryOptions.ConnectionName);
-        builder.Services.TryAddScoped<FabricRepository>();
-        builder.Services.TryAddScoped<IFabricStore>(sp => sp.GetRequiredService<FabricRepository>());
+        // The topology is read through the shared fabric reader; idempotent, so an all-in-one host that also composes
+        // the inventory module (in either order) registers the store and its health check once.
+        builder.AddFabricReader();
 
         builder.Services.AddSingleton(sp => new TelemetryMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         builder.Services.AddSingleton<ISeriesStore>(sp =>

@@ -5,6 +5,7 @@ using ControlPlane.Fabric.Serialization;
 using ControlPlane.Fabric.Validation;
 using ControlPlane.Fabric.Yaml;
 using ControlPlane.Hosting;
+using ControlPlane.FabricStore;
 using ControlPlane.Inventory.Store;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

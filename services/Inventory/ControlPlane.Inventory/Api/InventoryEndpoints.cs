@@ -3,6 +3,7 @@ using System.Text.Json;
 using ControlPlane.Contracts;
 using ControlPlane.Fabric;
 using ControlPlane.Hosting;
+using ControlPlane.FabricStore;
 using ControlPlane.Inventory.Store;
 using MassTransit;
 using Microsoft.AspNetCore.Builder;

@@ -1,21 +1,18 @@
 using System.Data.Common;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using ControlPlane.Contracts;
 using ControlPlane.Fabric;
+using ControlPlane.FabricStore;
 using ControlPlane.Hosting;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
 namespace ControlPlane.Inventory.Store;
 
-/// <summary>Loads fabrics from the inventory store; the routing service builds on this.</summary>
-public interface IFabricStore
+/// <summary>Loads fabrics from the inventory store: the shared <see cref="IFabricReader"/> as the inventory names it.</summary>
+public interface IFabricStore : IFabricReader
 {
-    /// <summary>The current snapshot (structure plus every link and switch state) of a fabric, or null when unknown.</summary>
-    Task<FabricSnapshot?> LoadSnapshotAsync(string name, CancellationToken cancellationToken = default);
-
-    /// <summary>Names of the stored fabrics.</summary>
+    /// <summary>Names of the stored fabrics (same as <see cref="IFabricReader.ListFabricsAsync"/>).</summary>
     Task<IReadOnlyList<string>> ListNamesAsync(CancellationToken cancellationToken = default);
 }
 
@@ -36,20 +33,18 @@ public sealed record ChangeResult(long Version, TopologyChanged Event);
 /// </summary>
 public sealed class FabricRepository(InventoryDbContext db, TimeProvider time) : IFabricStore
 {
-    public static readonly string[] SwitchColumns = ["fabric", "id", "name", "plane", "tier", "radix", "port_speed_gbps", "model", "grp", "guid", "status", "reason", "changed_by", "since"];
-    public static readonly string[] HostColumns = ["fabric", "id", "name", "gpus"];
-    public static readonly string[] NicColumns = ["fabric", "host_id", "nic_index", "plane", "speed_gbps", "guid"];
-    public static readonly string[] LinkColumns = ["fabric", "id", "a_is_host", "a_device", "a_port", "b_is_host", "b_device", "b_port", "speed_gbps", "role", "medium", "length_m", "plane", "status", "reason", "changed_by", "since"];
-    public static readonly string[] TransceiverColumns = ["fabric", "id", "serial", "kind", "link_id", "side", "vendor", "part_number", "firmware", "power_w", "picojoules_per_bit", "thresholds_id"];
-    public static readonly string[] DomThresholdsColumns = ["fabric", "id", "temp_high_alarm_c", "temp_high_warn_c", "vcc_low_alarm_v", "vcc_high_alarm_v", "bias_high_alarm_ma",
-        "tx_power_low_alarm_dbm", "rx_power_low_alarm_dbm", "rx_power_low_warn_dbm", "rx_power_high_alarm_dbm", "pre_fec_ber_warn", "pre_fec_ber_alarm"];
+    // The column lists and JSON live with the shared reader; kept here under their old names for the writers and the benchmark.
+    public static readonly string[] SwitchColumns = FabricTables.SwitchColumns;
+    public static readonly string[] HostColumns = FabricTables.HostColumns;
+    public static readonly string[] NicColumns = FabricTables.NicColumns;
+    public static readonly string[] LinkColumns = FabricTables.LinkColumns;
+    public static readonly string[] TransceiverColumns = FabricTables.TransceiverColumns;
+    public static readonly string[] DomThresholdsColumns = FabricTables.DomThresholdsColumns;
 
-    /// <summary>JSON for stored documents (parameters, change lists): camelCase, enums as strings, tolerant of extra members.</summary>
-    public static readonly JsonSerializerOptions StoreJson = new(JsonSerializerDefaults.Web)
-    {
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
+    /// <summary>JSON for stored documents (see <see cref="FabricTables.StoreJson"/>).</summary>
+    public static readonly JsonSerializerOptions StoreJson = FabricTables.StoreJson;
+
+    private readonly FabricReader _reader = new(db);
 
     /// <summary>Per-step durations of the last bulk create or snapshot load (table name to time), for benchmarks and logs.</summary>
     public List<(string Step, TimeSpan Elapsed)> LastTimings { get; } = [];
@@ -74,8 +69,10 @@ public sealed class FabricRepository(InventoryDbContext db, TimeProvider time) :
     }
 
     /// <inheritdoc/>
-    public async Task<IReadOnlyList<string>> ListNamesAsync(CancellationToken cancellationToken = default) =>
-        await db.Fabrics.AsNoTracking().OrderBy(f => f.Name).Select(f => f.Name).ToListAsync(cancellationToken);
+    public Task<IReadOnlyList<string>> ListFabricsAsync(CancellationToken cancellationToken = default) => _reader.ListFabricsAsync(cancellationToken);
+
+    /// <inheritdoc/>
+    public Task<IReadOnlyList<string>> ListNamesAsync(CancellationToken cancellationToken = default) => _reader.ListFabricsAsync(cancellationToken);
 
     /// <summary>
     /// Stores a whole fabric as version 1, every element up unless <paramref name="states"/> (an imported snapshot) says otherwise.
@@ -226,173 +223,16 @@ public sealed class FabricRepository(InventoryDbContext db, TimeProvider time) :
             : await CommandSink.StartAsync(conn, tx, table, columns, ct);
 
     /// <inheritdoc/>
+    /// <remarks>The shared reader loads it (one loader for every service); its step timings are copied to <see cref="LastTimings"/>.</remarks>
     public async Task<FabricSnapshot?> LoadSnapshotAsync(string name, CancellationToken cancellationToken = default)
     {
-        var ct = cancellationToken;
-        var conn = await OpenAsync(ct);
-        // One read-only transaction so every table is read at the same version.
-        await using var tx = await conn.BeginTransactionAsync(IsPostgres ? System.Data.IsolationLevel.RepeatableRead : System.Data.IsolationLevel.Serializable, ct);
-        TopologyKind kind;
-        long version;
-        string? parametersJson;
-        int planeCount;
-        int switchCount, hostCount, linkCount, xcvrCount;
-        await using (var cmd = Command(conn, tx, "SELECT kind, version, parameters, planes, switch_count, host_count, link_count, transceiver_count FROM fabrics WHERE name = @n", ("n", name)))
-        await using (var r = await cmd.ExecuteReaderAsync(ct))
+        var snapshot = await _reader.LoadSnapshotAsync(name, cancellationToken);
+        if (snapshot is not null)
         {
-            if (!await r.ReadAsync(ct)) return null;
-            kind = (TopologyKind)r.GetInt32(0);
-            version = r.GetInt64(1);
-            parametersJson = r.IsDBNull(2) ? null : r.GetString(2);
-            planeCount = r.GetInt32(3);
-            switchCount = r.GetInt32(4);
-            hostCount = r.GetInt32(5);
-            linkCount = r.GetInt32(6);
-            xcvrCount = r.GetInt32(7);
+            LastTimings.Clear();
+            LastTimings.AddRange(_reader.LastTimings);
         }
-        LastTimings.Clear();
-        var parameters = parametersJson is null ? null : JsonSerializer.Deserialize<GeneratorParameters>(parametersJson, StoreJson);
-
-        // Sequential on purpose: reading the big tables on extra connections (sharing this snapshot through
-        // pg_export_snapshot) measured slower on a busy 2-core machine, where decoding rows is the bottleneck.
-        var (switches, switchStates, switchTime) = await ReadSwitchesAsync(conn, tx, name, switchCount, ct);
-        var (hosts, hostTime) = await ReadHostsAsync(conn, tx, name, hostCount, ct);
-        var (links, linkStates, linkTime) = await ReadLinksAsync(conn, tx, name, linkCount, ct);
-        var (xcvrs, xcvrTime) = await ReadTransceiversAsync(conn, tx, name, xcvrCount, ct);
-        await tx.CommitAsync(ct);
-        LastTimings.AddRange([("switches", switchTime), ("hosts+nics", hostTime), ("links", linkTime), ("transceivers", xcvrTime)]);
-        if (Array.IndexOf(switches, null) is var ms and >= 0) throw new InvalidDataException($"fabric '{name}': switch {ms} is missing");
-        if (Array.IndexOf(hosts, null) is var mh and >= 0) throw new InvalidDataException($"fabric '{name}': host {mh} is missing");
-        if (Array.IndexOf(links, null) is var ml and >= 0) throw new InvalidDataException($"fabric '{name}': link {ml} is missing");
-        if (Array.IndexOf(xcvrs, null) is var mx and >= 0) throw new InvalidDataException($"fabric '{name}': transceiver {mx} is missing");
-
-        var planes = Enumerable.Range(0, planeCount).Select(i => new Plane(i, $"plane-{i}")).ToList();
-        var topology = new FabricTopology(name, kind, planes, switches, hosts, links, xcvrs, parameters);
-        return FabricSnapshot.Create(topology, version, linkStates, switchStates);
-    }
-
-    // No ORDER BY in the readers: ids are array indices, so rows are placed where they belong whatever order the
-    // server sends them in (sorting half a million rows would cost more than reading them).
-
-    /// <summary>Keeps one instance of strings repeated across many rows (models, vendors, part numbers).</summary>
-    private sealed class Interner
-    {
-        private readonly Dictionary<string, string> _strings = new(StringComparer.Ordinal);
-
-        public string Get(string s)
-        {
-            if (_strings.TryGetValue(s, out var v)) return v;
-            if (_strings.Count < 4096) _strings[s] = s;
-            return s;
-        }
-    }
-
-    private static async Task<(Switch[], ElementState[], TimeSpan)> ReadSwitchesAsync(DbConnection conn, DbTransaction tx, string name, int count, CancellationToken ct)
-    {
-        var sw = System.Diagnostics.Stopwatch.StartNew();
-        var intern = new Interner();
-        var switches = new Switch[count];
-        var states = new ElementState[count];
-        await using (var r = await RowSource.OpenAsync(conn, tx, "switches", SwitchColumns[1..], name, ct))
-        {
-            while (await r.NextAsync(ct))
-            {
-                var id = Index(r.Int(), count, "switch");
-                switches[id] = new Switch(id, r.Text(), r.Int(), (SwitchTier)r.Int(), r.Int(), r.Int(), intern.Get(r.Text()), r.Int(), r.TextOrNull());
-                states[id] = ReadState(r);
-            }
-        }
-        return (switches, states, sw.Elapsed);
-    }
-
-    private static async Task<(Host[], TimeSpan)> ReadHostsAsync(DbConnection conn, DbTransaction tx, string name, int count, CancellationToken ct)
-    {
-        var sw = System.Diagnostics.Stopwatch.StartNew();
-        var nicsByHost = new List<Nic>[count];
-        await using (var r = await RowSource.OpenAsync(conn, tx, "nics", NicColumns[1..], name, ct))
-        {
-            while (await r.NextAsync(ct))
-            {
-                var h = Index(r.Int(), count, "host");
-                (nicsByHost[h] ??= new List<Nic>(8)).Add(new Nic(r.Int(), r.Int(), r.Int(), r.TextOrNull()));
-            }
-        }
-        var hosts = new Host[count];
-        await using (var r = await RowSource.OpenAsync(conn, tx, "hosts", HostColumns[1..], name, ct))
-        {
-            while (await r.NextAsync(ct))
-            {
-                var id = Index(r.Int(), count, "host");
-                var nics = nicsByHost[id] ?? [];
-                nics.Sort((x, y) => x.Index.CompareTo(y.Index));
-                hosts[id] = new Host(id, r.Text(), r.Int(), nics);
-            }
-        }
-        return (hosts, sw.Elapsed);
-    }
-
-    private static async Task<(Link[], ElementState[], TimeSpan)> ReadLinksAsync(DbConnection conn, DbTransaction tx, string name, int count, CancellationToken ct)
-    {
-        var sw = System.Diagnostics.Stopwatch.StartNew();
-        var links = new Link[count];
-        var states = new ElementState[count];
-        await using (var r = await RowSource.OpenAsync(conn, tx, "links", LinkColumns[1..], name, ct))
-        {
-            while (await r.NextAsync(ct))
-            {
-                var id = Index(r.Int(), count, "link");
-                var a = new LinkEnd(r.Bool(), r.Int(), r.Int());
-                var b = new LinkEnd(r.Bool(), r.Int(), r.Int());
-                links[id] = new Link(id, a, b, r.Int(), (LinkRole)r.Int(), (MediumKind)r.Int(), r.Double(), r.Int());
-                states[id] = ReadState(r);
-            }
-        }
-        return (links, states, sw.Elapsed);
-    }
-
-    private static async Task<(Transceiver[], TimeSpan)> ReadTransceiversAsync(DbConnection conn, DbTransaction tx, string name, int count, CancellationToken ct)
-    {
-        var sw = System.Diagnostics.Stopwatch.StartNew();
-        var intern = new Interner();
-        var thresholdSets = new Dictionary<int, DomThresholds>();
-        await using (var r = await RowSource.OpenAsync(conn, tx, "dom_thresholds", DomThresholdsColumns[1..], name, ct))
-        {
-            while (await r.NextAsync(ct))
-                thresholdSets[r.Int()] = new DomThresholds(r.Double(), r.Double(), r.Double(), r.Double(), r.Double(), r.Double(), r.Double(), r.Double(), r.Double(), r.Double(), r.Double());
-        }
-        var xcvrs = new Transceiver[count];
-        await using (var r = await RowSource.OpenAsync(conn, tx, "transceivers", TransceiverColumns[1..], name, ct))
-        {
-            while (await r.NextAsync(ct))
-            {
-                var id = Index(r.Int(), count, "transceiver");
-                var serial = r.Text();
-                var medium = (MediumKind)r.Int();
-                var link = r.Int();
-                var side = (LinkSide)r.Int();
-                var vendor = intern.Get(r.Text());
-                var part = intern.Get(r.Text());
-                var firmware = intern.Get(r.Text());
-                var power = r.Double();
-                var pj = r.Double();
-                var setId = r.Int();
-                var d = thresholdSets.GetValueOrDefault(setId) ?? throw new InvalidDataException($"fabric '{name}': transceiver {id} refers to missing threshold set {setId}");
-                xcvrs[id] = new Transceiver(id, serial, medium, link, side, vendor, part, firmware, power, pj, d);
-            }
-        }
-        return (xcvrs, sw.Elapsed);
-    }
-
-    private static int Index(int id, int count, string what) =>
-        (uint)id < (uint)count ? id : throw new InvalidDataException($"stored {what} id {id} is outside 0..{count - 1}: the fabric row and its elements disagree");
-
-    private static ElementState ReadState(RowSource r)
-    {
-        var status = (ElementStatus)r.Int();
-        var reason = r.TextOrNull();
-        var by = r.TextOrNull();
-        var since = r.TimeOrNull();
-        return status == ElementStatus.Up && reason is null && by is null && since is null ? ElementState.InitialUp : new ElementState(status, reason, by, since);
+        return snapshot;
     }
 
     /// <summary>Changes a link's status. 404 for an unknown fabric or link, 409 when the version moved.</summary>
@@ -494,32 +334,9 @@ public sealed class FabricRepository(InventoryDbContext db, TimeProvider time) :
     /// <summary>Status as the API spells it ("up", "drained", ...).</summary>
     public static string StatusName(ElementStatus s) => JsonNamingPolicy.CamelCase.ConvertName(s.ToString());
 
-    private async Task<DbConnection> OpenAsync(CancellationToken ct)
-    {
-        var conn = db.Database.GetDbConnection();
-        if (conn.State != System.Data.ConnectionState.Open) await db.Database.OpenConnectionAsync(ct);
-        return conn;
-    }
+    private Task<DbConnection> OpenAsync(CancellationToken ct) => FabricTables.OpenAsync(db, ct);
 
-    private static DbCommand Command(DbConnection conn, DbTransaction? tx, string sql, params (string Name, object? Value)[] ps)
-    {
-        var cmd = conn.CreateCommand();
-        cmd.Transaction = tx;
-        cmd.CommandText = sql;
-        foreach (var (n, v) in ps)
-        {
-            var p = cmd.CreateParameter();
-            p.ParameterName = n;
-            p.Value = v switch
-            {
-                null => DBNull.Value,
-                DateTimeOffset d => d.ToUniversalTime(),
-                _ => v,
-            };
-            cmd.Parameters.Add(p);
-        }
-        return cmd;
-    }
+    private static DbCommand Command(DbConnection conn, DbTransaction? tx, string sql, params (string Name, object? Value)[] ps) => FabricTables.Command(conn, tx, sql, ps);
 
     private static async Task<int> ExecAsync(DbConnection conn, DbTransaction? tx, CancellationToken ct, string sql, params (string, object?)[] ps)
     {

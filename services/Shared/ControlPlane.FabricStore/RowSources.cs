@@ -2,7 +2,7 @@ using System.Data.Common;
 using Npgsql;
 using NpgsqlTypes;
 
-namespace ControlPlane.Inventory.Store;
+namespace ControlPlane.FabricStore;
 
 /// <summary>Reads rows of one query column by column, in order; the mirror of <see cref="RowSink"/>.</summary>
 public abstract class RowSource : IAsyncDisposable

@@ -1,6 +1,6 @@
 using ControlPlane.Fabric;
 
-namespace ControlPlane.Inventory.Store;
+namespace ControlPlane.FabricStore;
 
 // Row types of the inventory tables. Columns are snake_case of the property names (see InventoryDbContext).
 

@@ -1,7 +1,7 @@
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 
-namespace ControlPlane.Inventory.Store;
+namespace ControlPlane.FabricStore;
 
 /// <summary>
 /// The inventory tables. EF Core creates the schema (EnsureCreated) and serves the paged reads; the bulk
