@@ -1,7 +1,7 @@
 using ControlPlane.Hosting;
 using ControlPlane.Inventory;
 
-// The inventory service: embedded defaults (SQLite under ./data, in-memory bus) unless configured otherwise,
+// The inventory service: embedded defaults (SQLite in ~/.local/share/fabric-controlplane, in-memory bus) unless configured otherwise,
 // e.g. Store__Provider=Postgres ConnectionStrings__inventory=... Bus__Transport=RabbitMq ConnectionStrings__rabbitmq=amqp://...
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();

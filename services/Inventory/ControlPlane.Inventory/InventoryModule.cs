@@ -84,7 +84,7 @@ public sealed class InventoryInitializer(IServiceScopeFactory scopes, IOptions<I
         var repo = scope.ServiceProvider.GetRequiredService<FabricRepository>();
         await repo.EnsureSchemaAsync(ct);
         var seed = options.Value.Seed;
-        if (!seed.Enabled || (await repo.ListNamesAsync(ct)).Count > 0) return;
+        if (!seed.Enabled || (await repo.ListFabricsAsync(ct)).Count > 0) return;
         var p = new GeneratorParameters { Name = seed.Name, Kind = seed.Kind, Radix = seed.Radix, Planes = seed.Planes, PortSpeedGbps = seed.PortSpeedGbps };
         var errors = p.Validate();
         if (errors.Count > 0) throw new OptionsValidationException("Inventory:Seed", typeof(InventoryOptions.SeedOptions), errors.Select(e => $"Inventory:Seed: {e}"));

@@ -10,11 +10,7 @@ using Npgsql;
 namespace ControlPlane.Inventory.Store;
 
 /// <summary>Loads fabrics from the inventory store: the shared <see cref="IFabricReader"/> as the inventory names it.</summary>
-public interface IFabricStore : IFabricReader
-{
-    /// <summary>Names of the stored fabrics (same as <see cref="IFabricReader.ListFabricsAsync"/>).</summary>
-    Task<IReadOnlyList<string>> ListNamesAsync(CancellationToken cancellationToken = default);
-}
+public interface IFabricStore : IFabricReader;
 
 /// <summary>A requested state change of a link or switch.</summary>
 /// <param name="Status">New status.</param>
@@ -70,9 +66,6 @@ public sealed class FabricRepository(InventoryDbContext db, TimeProvider time) :
 
     /// <inheritdoc/>
     public Task<IReadOnlyList<string>> ListFabricsAsync(CancellationToken cancellationToken = default) => _reader.ListFabricsAsync(cancellationToken);
-
-    /// <inheritdoc/>
-    public Task<IReadOnlyList<string>> ListNamesAsync(CancellationToken cancellationToken = default) => _reader.ListFabricsAsync(cancellationToken);
 
     /// <summary>
     /// Stores a whole fabric as version 1, every element up unless <paramref name="states"/> (an imported snapshot) says otherwise.
