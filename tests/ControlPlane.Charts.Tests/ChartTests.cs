@@ -24,6 +24,7 @@ public sealed class ChartTests
             Assert.Equal("/readyz", Str(Map(Map(container, "readinessProbe"), "httpGet"), "path"));
             var env = Seq(container, "env").Cast<YamlMappingNode>().ToDictionary(e => Str(e, "name"));
             Assert.Equal("Postgres", Str(env["Store__Provider"], "value"));
+            Assert.StartsWith("http://+:", Str(env["Urls"], "value"), StringComparison.Ordinal); // not the hosts' 127.0.0.1 default
             Assert.Equal("RabbitMq", Str(env["Bus__Transport"], "value"));
             Assert.Equal("rabbitmq", Str(Map(Map(env["ConnectionStrings__rabbitmq"], "valueFrom"), "secretKeyRef"), "key"));
             Assert.Contains(env.Keys, k => k.StartsWith("ConnectionStrings__", StringComparison.Ordinal) && k != "ConnectionStrings__rabbitmq");
@@ -38,7 +39,7 @@ public sealed class ChartTests
             "--set", "image.registry=reg.example/fabric", "--set", "image.tag=abc123",
             "--set", "otel.endpoint=http://otel:4317", "--set", "connections.existingSecret=mine");
         Assert.DoesNotContain(docs, d => Str(d, "kind") == "Secret");
-        var dep = docs.First(d => Str(d, "kind") == "Deployment");
+        var dep = docs.First(d => Str(d, "kind") == "Deployment" && Str(Map(d, "metadata"), "name").EndsWith("-inventory", StringComparison.Ordinal));
         var container = (YamlMappingNode)Seq(Map(Map(Map(dep, "spec"), "template"), "spec"), "containers")[0];
         Assert.Equal("reg.example/fabric/controlplane-inventory:abc123", Str(container, "image"));
         var env = Seq(container, "env").Cast<YamlMappingNode>().ToDictionary(e => Str(e, "name"));
@@ -47,10 +48,23 @@ public sealed class ChartTests
     }
 
     [Fact]
+    public void Telemetry_reads_the_inventory_tables_through_its_own_connection_name()
+    {
+        var docs = Helm.Template();
+        var dep = docs.Single(d => Str(d, "kind") == "Deployment" && Str(Map(d, "metadata"), "name").EndsWith("-telemetry", StringComparison.Ordinal));
+        var container = (YamlMappingNode)Seq(Map(Map(Map(dep, "spec"), "template"), "spec"), "containers")[0];
+        var env = Seq(container, "env").Cast<YamlMappingNode>().ToDictionary(e => Str(e, "name"));
+        Assert.Equal("postgres", Str(Map(Map(env["ConnectionStrings__telemetry"], "valueFrom"), "secretKeyRef"), "key"));
+        Assert.Equal("postgres", Str(Map(Map(env["ConnectionStrings__inventory"], "valueFrom"), "secretKeyRef"), "key"));
+    }
+
+    [Fact]
     public void A_disabled_service_renders_nothing()
     {
-        var docs = Helm.Template("--set", "services.inventory.enabled=false");
+        var docs = Helm.Template("--set", "services.inventory.enabled=false", "--set", "services.telemetry.enabled=false");
         Assert.DoesNotContain(docs, d => Str(d, "kind") is "Deployment" or "Service");
+        var one = Helm.Template("--set", "services.inventory.enabled=false");
+        Assert.Single(one, d => Str(d, "kind") == "Deployment");
     }
 
     [Fact]
