@@ -3,7 +3,7 @@ using ControlPlane.Emulation;
 
 namespace ControlPlane.Benchmarks;
 
-/// <summary>Routing speed and quality: `routing [--quick] [-o json] [--runs N] [--seed N]`.</summary>
+/// <summary>Routing speed and quality: `routing [--quick] [--speed-only] [--fabric mpft|ft3] [-o json] [--runs N] [--incremental-runs N] [--seed N]`.</summary>
 public sealed class RoutingSuite : IBenchmarkSuite
 {
     public string Name => "routing";
@@ -21,9 +21,12 @@ public sealed class RoutingSuite : IBenchmarkSuite
                 case "--quick": options = options with { Quick = true, Runs = 3 }; break;
                 case "-o" when i + 1 < args.Length: json = args[++i] == "json"; break;
                 case "--runs" when i + 1 < args.Length && int.TryParse(args[i + 1], out var n) && n > 0: options = options with { Runs = n }; i++; break;
+                case "--speed-only": options = options with { SpeedOnly = true, IncrementalRuns = options.IncrementalRuns > 0 ? options.IncrementalRuns : 41 }; break;
+                case "--fabric" when i + 1 < args.Length && args[i + 1] is "mpft" or "ft3": options = options with { Fabric = args[++i] }; break;
+                case "--incremental-runs" when i + 1 < args.Length && int.TryParse(args[i + 1], out var m) && m > 0: options = options with { IncrementalRuns = m }; i++; break;
                 case "--seed" when i + 1 < args.Length && int.TryParse(args[i + 1], out var s): options = options with { Seed = s }; i++; break;
                 default:
-                    output.WriteLine($"unknown argument '{args[i]}'; usage: routing [--quick] [-o json|table] [--runs N] [--seed N]");
+                    output.WriteLine($"unknown argument '{args[i]}'; usage: routing [--quick] [--speed-only] [--fabric mpft|ft3] [-o json|table] [--runs N] [--incremental-runs N] [--seed N]");
                     return Task.FromResult(2);
             }
         }

@@ -27,6 +27,15 @@ public sealed record RoutingBenchmarkOptions
     /// read without the wait for other processes; null reports NaN. The core itself reads no clock.
     /// </summary>
     public Func<TimeSpan>? CpuClock { get; init; }
+
+    /// <summary>Only the full compute (default policy) and the incremental update: no emulator, no quality table.</summary>
+    public bool SpeedOnly { get; init; }
+
+    /// <summary>Only this fabric ("mpft" or "ft3"), or null for both.</summary>
+    public string? Fabric { get; init; }
+
+    /// <summary>Timed incremental updates (median reported), after one warm-up; 0 = <see cref="Runs"/>.</summary>
+    public int IncrementalRuns { get; init; }
 }
 
 /// <summary>Speed figures for one fabric.</summary>
@@ -59,11 +68,10 @@ public static class RoutingBenchmark
         log ??= _ => { };
         var radixMpft = options.Quick ? 16 : 64;
         var radixFt3 = options.Quick ? 16 : 64;
-        var fabrics = new[]
-        {
-            FabricGenerator.Generate(new GeneratorParameters { Kind = TopologyKind.Mpft, Radix = radixMpft, Name = "mpft" }),
-            FabricGenerator.Generate(new GeneratorParameters { Kind = TopologyKind.Ft3, Radix = radixFt3, Name = "ft3" }),
-        };
+        var fabrics = new List<FabricTopology>();
+        if (options.Fabric is null or "mpft") fabrics.Add(FabricGenerator.Generate(new GeneratorParameters { Kind = TopologyKind.Mpft, Radix = radixMpft, Name = "mpft" }));
+        if (options.Fabric is null or "ft3") fabrics.Add(FabricGenerator.Generate(new GeneratorParameters { Kind = TopologyKind.Ft3, Radix = radixFt3, Name = "ft3" }));
+        if (fabrics.Count == 0) throw new FabricInputException("fabric", $"must be mpft or ft3, got '{options.Fabric}'");
         var speed = new List<SpeedFigures>();
         var quality = new List<QualityRow>();
         var notes = new List<string>
@@ -76,9 +84,9 @@ public static class RoutingBenchmark
         {
             log($"{t.Name}: {t.EndpointCount} endpoints, {t.Switches.Count} switches");
             speed.Add(Speed(t, options, log));
-            quality.AddRange(Quality(t, options, log));
+            if (!options.SpeedOnly) quality.AddRange(Quality(t, options, log));
         }
-        return new RoutingBenchmarkReport(options.Quick ? "quick" : "full", speed, quality, notes);
+        return new RoutingBenchmarkReport((options.Quick ? "quick" : "full") + (options.SpeedOnly ? " speed-only" : ""), speed, quality, notes);
     }
 
     private static double Median(List<double> xs)
@@ -110,6 +118,7 @@ public static class RoutingBenchmark
             times.Add(sw.Elapsed.TotalMilliseconds);
             ctimes.Add(Cpu() - c0);
             alloc = GC.GetAllocatedBytesForCurrentThread() - before;
+            if (o.SpeedOnly) continue;
             c0 = Cpu();
             sw.Restart();
             RoutingEngine.Compute(snap, wcmp);
@@ -122,18 +131,24 @@ public static class RoutingBenchmark
         var inc = new List<double>();
         var cinc = new List<double>();
         var changed = 0;
+        var incAlloc = new List<double>();
         var switchLinks = t.Links.Where(l => l.IsSwitchLink).Select(l => l.Id).ToArray();
-        for (var i = 0; i <= o.Runs; i++)
+        var incRuns = o.IncrementalRuns > 0 ? o.IncrementalRuns : o.Runs;
+        for (var i = 0; i <= incRuns; i++)
         {
             var l = switchLinks[r.Next(switchLinks.Length)];
             var next = snap.WithLink(l, new ElementState(ElementStatus.Down));
+            var before = GC.GetAllocatedBytesForCurrentThread();
             var c0 = Cpu();
             var sw = Stopwatch.StartNew();
             var (_, deltas) = RoutingEngine.Update(res, next);
-            if (i > 0) { inc.Add(sw.Elapsed.TotalMilliseconds); cinc.Add(Cpu() - c0); }
+            if (i > 0) { inc.Add(sw.Elapsed.TotalMilliseconds); cinc.Add(Cpu() - c0); incAlloc.Add(GC.GetAllocatedBytesForCurrentThread() - before); }
             changed = deltas.Count;
         }
-        log($"  incremental {Median(inc):F2} ms (cpu {Median(cinc):F2}) ({changed} switches changed)");
+        log($"  incremental {Median(inc):F2} ms (cpu {Median(cinc):F2}, min wall {inc.Min():F2}) ({changed} switches changed, {Median(incAlloc) / 1e6:F2} MB allocated per update)");
+        if (o.SpeedOnly)
+            return new SpeedFigures(t.Name, t.EndpointCount, t.Switches.Count, res.EntryCount, res.LayerCount, res.GroupCount,
+                Median(times), Median(ctimes), double.NaN, double.NaN, Median(inc), Median(cinc), changed, double.NaN, double.NaN, double.NaN, res.ApproximateBytes, alloc);
         var workload = WorkloadGenerator.Moe(t, 0, o.Seed);
         var sprayed = RoutingEngine.Compute(snap, wcmp);
         Emulator.Run(sprayed, workload, new EmulatorOptions { MaxMinRates = false });

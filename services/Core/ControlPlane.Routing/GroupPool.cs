@@ -6,15 +6,31 @@ namespace ControlPlane.Routing;
 /// </summary>
 internal sealed class GroupPool
 {
-    private int[] _owner = new int[256];
-    private int[] _start = new int[256];
-    private int[] _count = new int[256];
-    private ulong[] _hash = new ulong[256];
-    private int[] _ports = new int[1024];
-    private int[] _weights = new int[1024];
-    private int[] _table = new int[1024]; // open addressing: group id + 1, 0 = empty
+    private int[] _owner;
+    private int[] _start;
+    private int[] _count;
+    private ulong[] _hash;
+    private int[] _ports;
+    private int[] _weights;
+    private int[] _table; // open addressing: group id + 1, 0 = empty
     private int _groups;
     private int _members;
+
+    /// <summary>An empty pool sized for about this many groups and members (a recompute of a plane knows its previous size), so it does not grow by copying.</summary>
+    public GroupPool(int groups = 256, int members = 1024)
+    {
+        groups = Math.Max(256, groups);
+        members = Math.Max(1024, members);
+        _owner = new int[groups];
+        _start = new int[groups];
+        _count = new int[groups];
+        _hash = new ulong[groups];
+        _ports = new int[members];
+        _weights = new int[members];
+        var table = 1024;
+        while (table < groups * 2) table *= 2;
+        _table = new int[table];
+    }
 
     public int Count => _groups;
     public int MemberCount => _members;

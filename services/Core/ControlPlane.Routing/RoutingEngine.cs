@@ -37,7 +37,7 @@ public static class RoutingEngine
         var (layers, classLayer) = Layers(policy, loads, options);
         var ctx = new Workspace(graph, snapshot, loads, options, layers);
         var planes = new PlaneTables[graph.PlaneCount];
-        for (var p = 0; p < planes.Length; p++) planes[p] = ctx.ComputePlane(p);
+        for (var p = 0; p < planes.Length; p++) planes[p] = ctx.ComputePlane(p, p > 0 ? planes[p - 1] : null);
         var version = options.Version ?? snapshot.Version;
         var health = new PlaneHealth[graph.PlaneCount];
         for (var p = 0; p < health.Length; p++) health[p] = PlaneHealth.Compute(graph, snapshot, p, planes[p]);
@@ -75,13 +75,31 @@ public static class RoutingEngine
         else
         {
             var prev = previous.Snapshot;
-            for (var l = 0; l < next.Topology.Links.Count; l++)
+            // Snapshots made with With share unchanged state objects (and whole arrays when nothing of that kind
+            // changed), so a reference check skips most elements before looking at their status.
+            var prevLinks = AsArray(prev.LinkStates);
+            var nextLinks = AsArray(next.LinkStates);
+            if (!ReferenceEquals(prevLinks, nextLinks))
             {
-                if (prev.LinkState(l).CarriesTraffic == next.LinkState(l).CarriesTraffic) continue;
-                dirty[Math.Clamp(next.Topology.Links[l].Plane, 0, graph.PlaneCount - 1)] = true;
+                var links = next.Topology.Links;
+                var linkCount = links.Count;
+                for (var l = 0; l < linkCount; l++)
+                {
+                    var a = prevLinks[l];
+                    var b = nextLinks[l];
+                    if (ReferenceEquals(a, b) || a.CarriesTraffic == b.CarriesTraffic) continue;
+                    dirty[Math.Clamp(links[l].Plane, 0, graph.PlaneCount - 1)] = true;
+                }
             }
-            for (var s = 0; s < graph.SwitchCount; s++)
-                if (prev.SwitchState(s).CarriesTraffic != next.SwitchState(s).CarriesTraffic) dirty[graph.PlaneOf[s]] = true;
+            var prevSwitches = AsArray(prev.SwitchStates);
+            var nextSwitches = AsArray(next.SwitchStates);
+            if (!ReferenceEquals(prevSwitches, nextSwitches))
+                for (var s = 0; s < graph.SwitchCount; s++)
+                {
+                    var a = prevSwitches[s];
+                    var b = nextSwitches[s];
+                    if (!ReferenceEquals(a, b) && a.CarriesTraffic != b.CarriesTraffic) dirty[graph.PlaneOf[s]] = true;
+                }
         }
 
         var planes = (PlaneTables[])previous.Planes.Clone();
@@ -93,7 +111,7 @@ public static class RoutingEngine
         {
             if (!dirty[p]) continue;
             ctx ??= new Workspace(graph, next, loads, options, layers, dirty);
-            planes[p] = ctx.ComputePlane(p);
+            planes[p] = ctx.ComputePlane(p, previous.Planes[p]);
             health[p] = PlaneHealth.Compute(graph, next, p, planes[p]);
             Diff(graph, previous.Policy, classLayer, previous.Planes[p], previous.ClassLayer, planes[p], version, deltas, switchVersions);
         }
@@ -101,27 +119,51 @@ public static class RoutingEngine
         return (result, deltas);
     }
 
+    // The snapshot hands out its state arrays as read-only lists; indexing the array avoids an interface call per element.
+    private static ElementState[] AsArray(IReadOnlyList<ElementState> states) => states as ElementState[] ?? states.ToArray();
+
     private static void Diff(RoutingGraph graph, TrafficPolicy policy, int[] newClassLayer, PlaneTables oldT, int[] oldClassLayer, PlaneTables newT, long version, List<SwitchTableDelta> deltas, long[] switchVersions)
     {
         var dc = newT.Dests.Length;
+        // Classes sharing a layer (in both tables) have the same entries: compare each (old layer, new layer) pair once.
+        var pairOf = new int[newClassLayer.Length];
+        var pairs = new List<(int Old, int New)>();
+        for (var c = 0; c < newClassLayer.Length; c++)
+        {
+            var key = (oldClassLayer[c], newClassLayer[c]);
+            var k = pairs.IndexOf(key);
+            if (k < 0) { k = pairs.Count; pairs.Add(key); }
+            pairOf[c] = k;
+        }
+        var changed = new int[pairs.Count * dc];
+        var changedCount = new int[pairs.Count];
         for (var i = 0; i < newT.Switches.Length; i++)
         {
-            List<RouteChange>? changes = null;
+            var any = false;
+            for (var k = 0; k < pairs.Count; k++)
+            {
+                var oldE = oldT.Entries[pairs[k].Old];
+                var newE = newT.Entries[pairs[k].New];
+                var n = 0;
+                for (var d = 0; d < dc; d++)
+                    if (!SameGroup(oldT.Groups, oldE[i * dc + d], newT.Groups, newE[i * dc + d])) changed[k * dc + n++] = d;
+                changedCount[k] = n;
+                any |= n > 0;
+            }
+            if (!any) continue;
+            var changes = new List<RouteChange>();
             for (var c = 0; c < newClassLayer.Length; c++)
             {
-                var oldE = oldT.Entries[oldClassLayer[c]];
+                var k = pairOf[c];
                 var newE = newT.Entries[newClassLayer[c]];
-                for (var d = 0; d < dc; d++)
+                for (var j = 0; j < changedCount[k]; j++)
                 {
-                    var a = oldE[i * dc + d];
+                    var d = changed[k * dc + j];
                     var b = newE[i * dc + d];
-                    if (SameGroup(oldT.Groups, a, newT.Groups, b)) continue;
-                    changes ??= [];
                     changes.Add(new RouteChange(newT.Dests[d], c, b < 0 ? (RouteKind)b : RouteKind.Forward,
                         b < 0 ? [] : newT.Groups.Ports(b).ToArray(), b < 0 ? [] : newT.Groups.Weights(b).ToArray()));
                 }
             }
-            if (changes is null) continue;
             var s = newT.Switches[i];
             switchVersions[s] = version;
             deltas.Add(new SwitchTableDelta(s, graph.Topology.Switches[s].Name, version, changes));
@@ -232,7 +274,6 @@ public static class RoutingEngine
             _liveDeg = new int[n];
             _liveUp = new int[n];
             _liveDown = new int[n];
-            var linkUsable = new sbyte[snap.Topology.Links.Count];
             _downDest = new int[n];
             for (var p = 0; p < g.PlaneCount; p++)
             {
@@ -242,9 +283,10 @@ public static class RoutingEngine
                     _switchUp[s] = snap.SwitchState(s).CarriesTraffic;
                     for (var e = g.AdjStart[s]; e < g.AdjStart[s + 1]; e++)
                     {
-                        var l = g.LinkOf[e];
-                        if (linkUsable[l] == 0) linkUsable[l] = (sbyte)(snap.IsLinkUsable(l) ? 1 : -1);
-                        _usable[e] = linkUsable[l] > 0;
+                        // Per entry rather than through a per-link array sized to the whole topology: an incremental update
+                        // prepares one plane, and allocating and clearing an array over every link cost more than the
+                        // second usability check of each switch link.
+                        _usable[e] = snap.IsLinkUsable(g.LinkOf[e]);
                         if (!_usable[e]) continue;
                         _liveDeg[s]++;
                         if (e >= g.UpStart[s]) _liveUp[s]++;
@@ -282,7 +324,9 @@ public static class RoutingEngine
             for (var i = 0; i < _buckets.Length; i++) _buckets[i] = [];
         }
 
-        public PlaneTables ComputePlane(int plane)
+        /// <param name="plane">Plane id.</param>
+        /// <param name="sizeHint">Tables of a plane of similar size (the previous tables of this plane, or another plane), to size the group pool; null for none.</param>
+        public PlaneTables ComputePlane(int plane, PlaneTables? sizeHint = null)
         {
             var g = _g;
             var switches = g.PlaneSwitches[plane];
@@ -294,7 +338,7 @@ public static class RoutingEngine
                 entries[i] = new int[switches.Length * dc];
                 Array.Fill(entries[i], (int)RouteKind.NoRoute);
             }
-            var pool = new GroupPool();
+            var pool = sizeHint is null ? new GroupPool() : new GroupPool(sizeHint.Groups.Count + sizeHint.Groups.Count / 8, sizeHint.Groups.MemberCount + sizeHint.Groups.MemberCount / 8);
             var fallbackUsed = new byte[dc];
             var chain = false;           // the previous destination was computed and needed no fallback
             var prevSalt = int.MinValue;
@@ -604,20 +648,28 @@ public static class RoutingEngine
                 // The K least-loaded members; ties rotate with the destination so pinned flows spread over paths.
                 var rot = _destSalt % m;
                 raw.Clear();
-                for (var k = 0; k < layer.Pinned; k++)
+                // Without loads every member ties at load 0, so the ranks alone pick: members rot, rot+1, ... (mod m).
+                if (_loads is null)
                 {
-                    var best = -1;
-                    var bestLoad = double.MaxValue;
-                    var bestRank = int.MaxValue;
-                    for (var i = 0; i < m; i++)
+                    for (var k = 0; k < layer.Pinned; k++) raw[(rot + k) % m] = 1;
+                }
+                else
+                {
+                    for (var k = 0; k < layer.Pinned; k++)
                     {
-                        if (raw[i] != 0) continue;
-                        var e = _memberBuf[ms + i];
-                        var load = _loads?.Get(g.LinkOf[e], g.AToB[e]) ?? 0;
-                        var rank = (i - rot + m) % m;
-                        if (load < bestLoad - 1e-9 || (Math.Abs(load - bestLoad) <= 1e-9 && rank < bestRank)) { best = i; bestLoad = load; bestRank = rank; }
+                        var best = -1;
+                        var bestLoad = double.MaxValue;
+                        var bestRank = int.MaxValue;
+                        for (var i = 0; i < m; i++)
+                        {
+                            if (raw[i] != 0) continue;
+                            var e = _memberBuf[ms + i];
+                            var load = _loads?.Get(g.LinkOf[e], g.AToB[e]) ?? 0;
+                            var rank = (i - rot + m) % m;
+                            if (load < bestLoad - 1e-9 || (Math.Abs(load - bestLoad) <= 1e-9 && rank < bestRank)) { best = i; bestLoad = load; bestRank = rank; }
+                        }
+                        raw[best] = 1;
                     }
-                    raw[best] = 1;
                 }
                 PinnedBuckets(raw, w, _options.GroupSize);
                 return pool.Intern(x, ports, w);
