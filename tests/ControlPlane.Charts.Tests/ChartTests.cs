@@ -61,10 +61,34 @@ public sealed class ChartTests
     [Fact]
     public void A_disabled_service_renders_nothing()
     {
-        var docs = Helm.Template("--set", "services.inventory.enabled=false", "--set", "services.telemetry.enabled=false");
+        string[] off = ["--set", "services.inventory.enabled=false", "--set", "services.telemetry.enabled=false",
+            "--set", "services.routing.enabled=false", "--set", "services.distribution.enabled=false", "--set", "services.agents.enabled=false"];
+        var docs = Helm.Template(off);
         Assert.DoesNotContain(docs, d => Str(d, "kind") is "Deployment" or "Service");
-        var one = Helm.Template("--set", "services.inventory.enabled=false");
+        var one = Helm.Template([.. off[..^2], "--set", "services.agents.enabled=true"]);
         Assert.Single(one, d => Str(d, "kind") == "Deployment");
+    }
+
+    [Fact]
+    public void Loop_services_read_the_agent_credential_key_from_the_secret_and_the_emulated_fabric_is_opt_in()
+    {
+        var docs = Helm.Template();
+        Assert.DoesNotContain(docs, d => Str(d, "kind") == "Deployment" && Str(Map(d, "metadata"), "name").EndsWith("-agents", StringComparison.Ordinal));
+        foreach (var name in new[] { "routing", "distribution" })
+        {
+            var dep = docs.Single(d => Str(d, "kind") == "Deployment" && Str(Map(d, "metadata"), "name").EndsWith("-" + name, StringComparison.Ordinal));
+            var container = (YamlMappingNode)Seq(Map(Map(Map(dep, "spec"), "template"), "spec"), "containers")[0];
+            var env = Seq(container, "env").Cast<YamlMappingNode>().ToDictionary(e => Str(e, "name"));
+            Assert.Equal("agent-credential-key", Str(Map(Map(env["Agents__CredentialKey"], "valueFrom"), "secretKeyRef"), "key"));
+            Assert.False(env["Agents__CredentialKey"].Children.ContainsKey(new YamlScalarNode("value")), "the key must not be inlined in the Deployment");
+        }
+        var secret = docs.Single(d => Str(d, "kind") == "Secret");
+        Assert.True(Map(secret, "stringData").Children.ContainsKey(new YamlScalarNode("agent-credential-key")));
+        var withAgents = Helm.Template("--set", "services.agents.enabled=true");
+        var agents = withAgents.Single(d => Str(d, "kind") == "Deployment" && Str(Map(d, "metadata"), "name").EndsWith("-agents", StringComparison.Ordinal));
+        var c = (YamlMappingNode)Seq(Map(Map(Map(agents, "spec"), "template"), "spec"), "containers")[0];
+        var e = Seq(c, "env").Cast<YamlMappingNode>().ToDictionary(x => Str(x, "name"));
+        Assert.Equal("true", Str(e["Emulation__Enabled"], "value"));
     }
 
     [Fact]

@@ -108,7 +108,11 @@ public sealed class RabbitMqServer : IAsyncDisposable
         _epmd.ErrorDataReceived += (_, _) => { };
         _epmd.BeginOutputReadLine();
         _epmd.BeginErrorReadLine();
+        await StartNodeAsync(ct);
+    }
 
+    private async Task StartNodeAsync(CancellationToken ct)
+    {
         var psi = new ProcessStartInfo(Path.Combine(ScriptDir, "rabbitmq-server"))
         {
             UseShellExecute = false,
@@ -118,7 +122,7 @@ public sealed class RabbitMqServer : IAsyncDisposable
         };
         foreach (var (k, v) in _env) psi.Environment[k] = v;
         _server = Process.Start(psi) ?? throw new InvalidOperationException("could not start rabbitmq-server");
-        var log = new StreamWriter(new FileStream(ServerLog, FileMode.Create, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
+        var log = new StreamWriter(new FileStream(ServerLog, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
         var gate = new object();
         void Append(string? line)
         {
@@ -148,6 +152,27 @@ public sealed class RabbitMqServer : IAsyncDisposable
             await Task.Delay(500, ct);
         }
         throw new TimeoutException($"RabbitMQ did not finish booting within 90 s; last rabbitmqctl output:\n{last}");
+    }
+
+    /// <summary>
+    /// Stops the node (as a broker restart or crash would, closing every connection) and starts it again on the same
+    /// ports and data folder, so durable queues and their messages survive; waits until it accepts connections.
+    /// </summary>
+    public async Task RestartAsync(TimeSpan? downFor = null, CancellationToken cancellationToken = default)
+    {
+        if (_server is { HasExited: false })
+        {
+            await CtlAsync(["stop"], TimeSpan.FromSeconds(60));
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            try { await _server.WaitForExitAsync(cts.Token); }
+            catch (OperationCanceledException) { _server.Kill(entireProcessTree: true); }
+        }
+        _server?.Dispose();
+        _server = null;
+        if (downFor is { } d) await Task.Delay(d, cancellationToken);
+        // Our epmd keeps running; start only the node again.
+        if (_epmd is { HasExited: false }) await StartNodeAsync(cancellationToken);
+        else await StartProcessesAsync(cancellationToken);
     }
 
     /// <summary>Runs rabbitmqctl against this node.</summary>
