@@ -306,14 +306,15 @@ internal sealed class FabricRouter : IAsyncDisposable
         }
         var started = Stopwatch.GetTimestamp();
         var touched = new List<int>();
-        var accepted = 0;
+        var accepted = new List<PortWork>(ports.Count);
         foreach (var p in ports)
             if (ApplyPort(p, out var link))
             {
-                accepted++;
+                accepted.Add(p);
                 touched.Add(link);
             }
-        _status.PortEventsAccepted(accepted);
+        _status.PortEventsAccepted(accepted.Count);
+        if (accepted.Count == 0) return;
 
         var changes = new List<KeyValuePair<int, ElementState>>();
         foreach (var l in touched.Distinct())
@@ -324,9 +325,9 @@ internal sealed class FabricRouter : IAsyncDisposable
             _overlayCount += down ? 1 : -1;
             changes.Add(new(l, down ? OverlayDown : _base.LinkState(l)));
         }
-        var triggers = ports.Select(p => p.TriggerId).Where(t => !string.IsNullOrEmpty(t)).Select(t => t!).Distinct(StringComparer.Ordinal).ToList();
-        var triggeredAt = ports.Min(p => p.At);
-        var reason = ports.Any(p => !p.Up) ? "port-down" : "port-up";
+        var triggers = accepted.Select(p => p.TriggerId).Where(t => !string.IsNullOrEmpty(t)).Select(t => t!).Distinct(StringComparer.Ordinal).ToList();
+        var triggeredAt = accepted.Min(p => p.At);
+        var reason = accepted.Any(p => !p.Up) ? "port-down" : "port-up";
 
         if (changes.Count == 0)
         {
@@ -339,7 +340,7 @@ internal sealed class FabricRouter : IAsyncDisposable
                 await _publisher.PublishAsync(Message(_result, plane, priority: true, complete: false, reason, fresh, triggeredAt, []), ct);
                 Remember(fresh);
             }
-            Latencies(ports);
+            Latencies(accepted);
             return;
         }
 
@@ -350,7 +351,7 @@ internal sealed class FabricRouter : IAsyncDisposable
         var planes = changes.Select(c => _topology.Links[c.Key].Plane).Concat(changed.Select(s => _topology.Switches[s].Plane)).Distinct().ToList();
         await _publisher.PublishAsync(Message(next, planes.Count == 1 ? planes[0] : null, priority: true, complete: false, reason, triggers, triggeredAt, changed), ct);
         Remember(triggers);
-        Latencies(ports);
+        Latencies(accepted);
         Computed(reason, Stopwatch.GetElapsedTime(started).TotalMilliseconds, changed.Count);
     }
 
