@@ -1,0 +1,73 @@
+using ControlPlane.Distribution;
+using ControlPlane.FabricStore;
+using ControlPlane.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace ControlPlane.Routing.Service;
+
+/// <summary>Composes the routing service into a host: <c>builder.AddRoutingService()</c> and <c>app.MapRoutingService()</c>.</summary>
+public static class RoutingServiceModule
+{
+    /// <summary>
+    /// Registers options (Routing, Agents:CredentialKey), read access to the inventory store (ConnectionStrings:inventory),
+    /// the routers, the status singleton and the bus consumers (PortStateReported, TopologyChanged, LinkLoadSnapshot).
+    /// Call before AddControlPlaneBus(). Idempotent.
+    /// </summary>
+    public static IHostApplicationBuilder AddRoutingService(this IHostApplicationBuilder builder)
+    {
+        if (builder.Services.Any(d => d.ServiceType == typeof(RoutingRegistry))) return builder;
+        builder.AddControlPlaneOptions<RoutingServiceOptions>(RoutingServiceOptions.Section);
+        builder.Services.AddSingleton<IValidateOptions<RoutingServiceOptions>, RoutingOptionsValidator>();
+        builder.AddControlPlaneOptions<RoutingAgentOptions>(RoutingAgentOptions.Section);
+        builder.Services.AddSingleton<IValidateOptions<RoutingAgentOptions>, RoutingAgentOptionsValidator>();
+        builder.AddFabricReader();
+
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<RoutingStatus>();
+        builder.Services.TryAddSingleton<IRoutesPublisher, BusRoutesPublisher>();
+        builder.Services.AddSingleton<RoutingRegistry>();
+        builder.Services.AddSingleton<PortEventIntake>(sp => new PortEventIntake(
+            sp.GetRequiredService<RoutingRegistry>(), sp.GetRequiredService<RoutingStatus>(),
+            AgentCredentials.FromText(sp.GetRequiredService<IOptions<RoutingAgentOptions>>().Value.CredentialKey!),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<PortEventIntake>>()));
+        builder.Services.AddHostedService<RoutingWorker>();
+        builder.AddBusConsumers(x =>
+        {
+            x.AddConsumer<PortStateReportedConsumer>(typeof(PortStateReportedConsumerDefinition));
+            x.AddConsumer<RoutingTopologyChangedConsumer>();
+            x.AddConsumer<RoutingLinkLoadConsumer>();
+        });
+        return builder;
+    }
+
+    /// <summary>Maps status, tables and health under /api/v1/routing.</summary>
+    public static WebApplication MapRoutingService(this WebApplication app)
+    {
+        app.MapRoutingEndpoints();
+        return app;
+    }
+}
+
+/// <summary>Names every bad Routing option at startup.</summary>
+internal sealed class RoutingOptionsValidator : IValidateOptions<RoutingServiceOptions>
+{
+    public ValidateOptionsResult Validate(string? name, RoutingServiceOptions options)
+    {
+        var p = options.Problems().ToList();
+        return p.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(p);
+    }
+}
+
+/// <summary>Refuses to start without an agent credential key.</summary>
+internal sealed class RoutingAgentOptionsValidator : IValidateOptions<RoutingAgentOptions>
+{
+    public ValidateOptionsResult Validate(string? name, RoutingAgentOptions options)
+    {
+        var p = options.Problems().ToList();
+        return p.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(p);
+    }
+}
