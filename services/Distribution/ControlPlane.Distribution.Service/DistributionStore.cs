@@ -200,7 +200,7 @@ public sealed class DistributionStore(IServiceScopeFactory scopes, IOptions<Dist
     /// <summary>Stops the writer after a last flush.</summary>
     public async Task StopAsync(CancellationToken ct)
     {
-        await _stop.CancelAsync();
+        if (!_stop.IsCancellationRequested) await _stop.CancelAsync();
         if (_loop is not null) await _loop;
         await FlushAsync(ct);
     }
@@ -210,6 +210,5 @@ public sealed class DistributionStore(IServiceScopeFactory scopes, IOptions<Dist
     {
         if (!_stop.IsCancellationRequested) await _stop.CancelAsync();
         if (_loop is not null) await _loop;
-        _stop.Dispose();
     }
 }

@@ -64,6 +64,7 @@ public sealed class FabricDistributor : IAsyncDisposable
     private Rollout? _active;
     private Dictionary<string, SwitchTable>? _pendingCongestion;
     private List<RolloutSource> _pendingSources = [];
+    private List<(string Switch, ulong Version)> _pendingCarried = [];
     private long _agentRejections;
     private long _sendsWithoutSession;
     private long _sends;
@@ -228,6 +229,7 @@ public sealed class FabricDistributor : IAsyncDisposable
                 _pendingCongestion ??= new(StringComparer.Ordinal);
                 foreach (var (sw, t) in c.UnreleasedFinals()) _pendingCongestion.TryAdd(sw, t);
                 _pendingSources.AddRange(c.Sources);
+                _pendingCarried.AddRange(c.Carried(this).Where(x => !targets.ContainsKey(x.Item1)));
                 foreach (var sw in targets.Keys) _pendingCongestion.Remove(sw);
                 _log.LogInformation("distribution {Fabric}: congestion rollout (routing v{Routing}) interrupted at wave {Wave}/{Waves} by a priority change; {Left} switches resume after it",
                     Fabric, c.RoutingVersion, c.WaveIndex + 1, c.Waves.Count, _pendingCongestion.Count);
@@ -395,9 +397,11 @@ public sealed class FabricDistributor : IAsyncDisposable
                 if (_pendingCongestion is null) return;
                 var pending = _pendingCongestion;
                 var sources = _pendingSources;
+                var carried = _pendingCarried;
                 _pendingCongestion = null;
                 _pendingSources = [];
-                Start(Lane.Congestion, pending, sources, [], now);
+                _pendingCarried = [];
+                Start(Lane.Congestion, pending, sources, carried, now);
             }
             var r = _active!;
             // Waves: release, then move on when every step is acknowledged or the wave timed out.
@@ -567,7 +571,7 @@ public sealed class FabricDistributor : IAsyncDisposable
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
-        _inbox.Writer.TryComplete();
+        if (!_inbox.Writer.TryComplete()) return;
         await _stop.CancelAsync();
         try
         {
@@ -577,7 +581,6 @@ public sealed class FabricDistributor : IAsyncDisposable
         {
         }
         await _timer.DisposeAsync();
-        _stop.Dispose();
     }
 
     // ---- state types ----
