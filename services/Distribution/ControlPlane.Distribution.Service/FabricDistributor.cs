@@ -101,7 +101,7 @@ public sealed class FabricDistributor : IAsyncDisposable
     public FabricTopology Topology => Volatile.Read(ref _topology);
 
     /// <summary>Light summary, refreshed by the loop after every batch of inputs.</summary>
-    public DistributionSummary Summary => _summary;
+    public DistributionSummary Summary => _summary with { RejectedCredentials = Interlocked.Read(ref _rejectedCredentials), Malformed = Interlocked.Read(ref _malformed) };
 
     /// <summary>Takes new tables from routing (already decoded).</summary>
     public void Computed(RoutesComputed message, IReadOnlyList<SwitchTable> tables, DateTimeOffset receivedAt) =>
