@@ -1,0 +1,150 @@
+using ControlPlane.Contracts;
+using ControlPlane.Distribution.Wire;
+using ControlPlane.Fabric;
+using Google.Protobuf;
+using MassTransit;
+using Microsoft.Extensions.Logging;
+using Pb = ControlPlane.Protos.Fabric.V1;
+
+namespace ControlPlane.Distribution.Service;
+
+// Bad messages are logged and counted, never thrown: a throw would make the bus retry (and dead-letter) something
+// that can never succeed. Consumer names start with "Distribution" so their queues do not collide with other modules'
+// in one host or on one broker.
+
+/// <summary>New tables from routing.</summary>
+public sealed class DistributionRoutesComputedConsumer(DistributorRegistry registry, DistributionIntake intake, TimeProvider time,
+    ILogger<DistributionRoutesComputedConsumer> logger) : IConsumer<RoutesComputed>
+{
+    /// <inheritdoc/>
+    public async Task Consume(ConsumeContext<RoutesComputed> context)
+    {
+        var received = time.GetUtcNow();
+        var m = context.Message;
+        var d = string.IsNullOrWhiteSpace(m.Fabric) ? null : await registry.GetAsync(m.Fabric, context.CancellationToken);
+        if (d is null)
+        {
+            intake.Count("unknownFabric");
+            logger.LogWarning("distribution: RoutesComputed v{Routing} for fabric '{Fabric}' not served here (not in the inventory or not configured); ignored", m.RoutingVersion, m.Fabric);
+            return;
+        }
+        var tables = new List<SwitchTable>((m.Tables ?? []).Count);
+        var i = 0;
+        foreach (var bytes in m.Tables ?? [])
+        {
+            try
+            {
+                tables.Add(TableWire.FromProto(Pb.RouteTable.Parser.ParseFrom(bytes)));
+            }
+            catch (Exception e) when (e is InvalidProtocolBufferException or FabricInputException)
+            {
+                // A partial set could break make-before-break (a switch would wait for a neighbor's table that never comes).
+                d.CountMalformed();
+                logger.LogError("distribution {Fabric}: RoutesComputed v{Routing} refused: tables[{Index}] is not a valid fabric.v1.RouteTable: {Message}", m.Fabric, m.RoutingVersion, i, e.Message);
+                return;
+            }
+            i++;
+        }
+        d.Computed(m, tables, received);
+    }
+}
+
+/// <summary>Agent hellos: authenticated, then the session is recorded and the agent brought up to date.</summary>
+public sealed class DistributionAgentHelloConsumer(DistributorRegistry registry, DistributionIntake intake, AgentCredentials credentials, TimeProvider time,
+    ILogger<DistributionAgentHelloConsumer> logger) : IConsumer<AgentHelloSent>
+{
+    /// <inheritdoc/>
+    public async Task Consume(ConsumeContext<AgentHelloSent> context)
+    {
+        var m = context.Message;
+        var d = string.IsNullOrWhiteSpace(m.Fabric) ? null : await registry.GetAsync(m.Fabric, context.CancellationToken);
+        if (d is null)
+        {
+            intake.Count("unknownFabric");
+            logger.LogWarning("distribution: hello for fabric '{Fabric}' not served here; ignored", m.Fabric);
+            return;
+        }
+        Pb.AgentHello hello;
+        try
+        {
+            hello = Pb.AgentHello.Parser.ParseFrom(m.Payload ?? []);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            d.CountMalformed();
+            logger.LogWarning("distribution {Fabric}: hello refused: payload is not a fabric.v1.AgentHello ({Bytes} bytes): {Message}", m.Fabric, m.Payload?.Length ?? 0, e.Message);
+            return;
+        }
+        if (string.IsNullOrWhiteSpace(hello.SwitchName) || string.IsNullOrWhiteSpace(m.ReplyQueue) || !QueueNames.IsValid(m.ReplyQueue))
+        {
+            d.CountMalformed();
+            logger.LogWarning("distribution {Fabric}: hello from agent {Agent} refused: {Field} is missing or invalid", m.Fabric, hello.AgentId,
+                string.IsNullOrWhiteSpace(hello.SwitchName) ? "switch_name" : "replyQueue");
+            return;
+        }
+        if (!credentials.Verify(m.Fabric, hello.SwitchName, hello.Credential))
+        {
+            d.CountRejectedCredential();
+            logger.LogWarning("distribution {Fabric}: hello refused: agent {Agent} has no valid credential for switch {Switch}", m.Fabric, hello.AgentId, hello.SwitchName);
+            return;
+        }
+        d.Hello(TableWire.FromProto(hello), hello.AgentId, m.ReplyQueue, time.GetUtcNow());
+    }
+}
+
+/// <summary>Agent acks: authenticated for the ack's switch, then taken by the planner.</summary>
+public sealed class DistributionRouteAckConsumer(DistributorRegistry registry, DistributionIntake intake, AgentCredentials credentials,
+    ILogger<DistributionRouteAckConsumer> logger) : IConsumer<RouteAckSent>
+{
+    /// <inheritdoc/>
+    public async Task Consume(ConsumeContext<RouteAckSent> context)
+    {
+        var m = context.Message;
+        var d = string.IsNullOrWhiteSpace(m.Fabric) ? null : await registry.GetAsync(m.Fabric, context.CancellationToken);
+        if (d is null)
+        {
+            intake.Count("unknownFabric");
+            logger.LogWarning("distribution: ack for fabric '{Fabric}' not served here; ignored", m.Fabric);
+            return;
+        }
+        Pb.RouteAck ack;
+        try
+        {
+            ack = Pb.RouteAck.Parser.ParseFrom(m.Payload ?? []);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            d.CountMalformed();
+            logger.LogWarning("distribution {Fabric}: ack refused: payload is not a fabric.v1.RouteAck ({Bytes} bytes): {Message}", m.Fabric, m.Payload?.Length ?? 0, e.Message);
+            return;
+        }
+        if (string.IsNullOrWhiteSpace(ack.SwitchName))
+        {
+            d.CountMalformed();
+            logger.LogWarning("distribution {Fabric}: ack from agent {Agent} refused: switch_name is missing", m.Fabric, ack.AgentId);
+            return;
+        }
+        if (!credentials.Verify(m.Fabric, ack.SwitchName, ack.Credential))
+        {
+            d.CountRejectedCredential();
+            logger.LogWarning("distribution {Fabric}: ack refused: agent {Agent} has no valid credential for switch {Switch}", m.Fabric, ack.AgentId, ack.SwitchName);
+            return;
+        }
+        d.Ack(TableWire.FromProto(ack), ack.AgentId);
+    }
+}
+
+/// <summary>Follows fabrics created, imported and deleted in the inventory.</summary>
+public sealed class DistributionTopologyChangedConsumer(DistributorRegistry registry) : IConsumer<TopologyChanged>
+{
+    /// <inheritdoc/>
+    public Task Consume(ConsumeContext<TopologyChanged> context) => registry.OnTopologyChangedAsync(context.Message, context.CancellationToken);
+}
+
+/// <summary>Queue names an agent may give as its reply queue.</summary>
+public static class QueueNames
+{
+    /// <summary>ASCII letters, digits, '-', '_' and '.', 1 to 200 characters (a queue name, not a URI).</summary>
+    public static bool IsValid(string name) =>
+        name.Length is > 0 and <= 200 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
+}

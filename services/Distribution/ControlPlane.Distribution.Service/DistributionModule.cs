@@ -1,0 +1,78 @@
+using ControlPlane.FabricStore;
+using ControlPlane.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace ControlPlane.Distribution.Service;
+
+/// <summary>Composes route distribution into a host: <c>builder.AddDistribution()</c> and <c>app.MapDistribution()</c>.</summary>
+public static class DistributionModule
+{
+    /// <summary>
+    /// Registers options (Distribution, Agents:CredentialKey), the store (ConnectionStrings:distribution), read access to
+    /// the inventory store for topologies, the per-fabric distributors, <see cref="DistributionStatus"/> and the bus
+    /// consumers (RoutesComputed, AgentHelloSent, RouteAckSent, TopologyChanged). Call before AddControlPlaneBus().
+    /// Idempotent.
+    /// </summary>
+    public static IHostApplicationBuilder AddDistribution(this IHostApplicationBuilder builder)
+    {
+        if (builder.Services.Any(d => d.ServiceType == typeof(DistributorRegistry))) return builder;
+        builder.AddControlPlaneOptions<DistributionServiceOptions>(DistributionServiceOptions.Section);
+        builder.Services.AddSingleton<IValidateOptions<DistributionServiceOptions>, DistributionOptionsValidator>();
+        builder.AddControlPlaneOptions<AgentKeyOptions>(AgentKeyOptions.Section);
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AgentKeyOptions>, AgentKeyOptionsValidator>());
+        builder.Services.TryAddSingleton(sp =>
+        {
+            var key = sp.GetRequiredService<IOptions<AgentKeyOptions>>().Value;
+            var problems = key.Problems().ToList();
+            if (problems.Count > 0) throw new InvalidOperationException(string.Join("; ", problems));
+            return AgentCredentials.FromText(key.CredentialKey!);
+        });
+
+        builder.AddControlPlaneStore<DistributionDbContext>(DistributionServiceOptions.ConnectionName);
+        builder.AddFabricReader();
+        builder.Services.AddSingleton<DistributionStore>();
+        builder.Services.AddSingleton<DistributionIntake>();
+        builder.Services.AddSingleton<DistributorRegistry>();
+        builder.Services.AddSingleton<DistributionStatus>();
+        builder.Services.AddHostedService<DistributionStartup>();
+        builder.AddBusConsumers(x =>
+        {
+            x.AddConsumer<DistributionRoutesComputedConsumer>();
+            x.AddConsumer<DistributionAgentHelloConsumer>();
+            x.AddConsumer<DistributionRouteAckConsumer>();
+            x.AddConsumer<DistributionTopologyChangedConsumer>();
+        });
+        return builder;
+    }
+
+    /// <summary>Maps the status API under /api/v1/distribution.</summary>
+    public static WebApplication MapDistribution(this WebApplication app)
+    {
+        app.MapDistributionEndpoints();
+        return app;
+    }
+}
+
+/// <summary>Names every bad Distribution option at startup.</summary>
+internal sealed class DistributionOptionsValidator : IValidateOptions<DistributionServiceOptions>
+{
+    public ValidateOptionsResult Validate(string? name, DistributionServiceOptions options)
+    {
+        var p = options.Problems().ToList();
+        return p.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(p);
+    }
+}
+
+/// <summary>Refuses to start without a usable agent credential key.</summary>
+internal sealed class AgentKeyOptionsValidator : IValidateOptions<AgentKeyOptions>
+{
+    public ValidateOptionsResult Validate(string? name, AgentKeyOptions options)
+    {
+        var p = options.Problems().ToList();
+        return p.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(p);
+    }
+}
