@@ -131,10 +131,11 @@ internal sealed class SingleAgentService(IOptions<AgentOptions> options, IDataPl
     }
 }
 
-/// <summary>Says hello again for agents that heard nothing for their keepalive interval.</summary>
-internal sealed class AgentKeepAliveService(AgentDirectory directory, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<AgentKeepAliveService> logger) : BackgroundService
+/// <summary>Says hello again for agents that heard nothing for their keepalive interval (every second, over the directory).</summary>
+public sealed class AgentKeepAliveService(AgentDirectory directory, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<AgentKeepAliveService> logger) : BackgroundService
 {
-    internal static async Task WaitStartedAsync(IHostApplicationLifetime lifetime, CancellationToken ct)
+    /// <summary>Waits until every hosted service (the bus included) has started.</summary>
+    public static async Task WaitStartedAsync(IHostApplicationLifetime lifetime, CancellationToken ct)
     {
         if (lifetime.ApplicationStarted.IsCancellationRequested) return;
         var tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
