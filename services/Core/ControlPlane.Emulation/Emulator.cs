@@ -108,7 +108,7 @@ public static class Emulator
 
     /// <summary>Runs the workload over the tables.</summary>
     /// <exception cref="FabricInputException">When a flow names a link that is not a host link or a class the policy lacks.</exception>
-    public static EmulationResult Run(RoutingResult routes, Workload workload, EmulatorOptions? options = null)
+    public static EmulationResult Run(IForwardingTables routes, Workload workload, EmulatorOptions? options = null)
     {
         options ??= new EmulatorOptions();
         var snap = routes.Snapshot;
@@ -254,10 +254,13 @@ public static class Emulator
         return new EmulationResult(report, new LinkLoads(utilA, utilB));
     }
 
-    internal static string RoutingName(RoutingResult r)
+    internal static string RoutingName(IForwardingTables tables)
     {
-        var cls = r.Policy.Classes;
-        var parts = cls.Select((c, i) => $"{(r.Options.ForceWeighting ?? c.Weighting).ToString().ToLowerInvariant()}/{r.Mode(i).ToString().ToLowerInvariant()}").Distinct();
+        // Installed tables carry no weighting: name them by mode only.
+        var cls = tables.Policy.Classes;
+        var parts = tables is RoutingResult r
+            ? cls.Select((c, i) => $"{(r.Options.ForceWeighting ?? c.Weighting).ToString().ToLowerInvariant()}/{r.Mode(i).ToString().ToLowerInvariant()}").Distinct()
+            : cls.Select((c, i) => $"installed/{tables.Mode(i).ToString().ToLowerInvariant()}").Distinct();
         return string.Join("+", parts);
     }
 
@@ -309,7 +312,7 @@ internal sealed class PortMap
 /// <summary>Pushes traffic toward one destination through the weighted next-hop DAG in topological order.</summary>
 internal sealed class Spreader
 {
-    private readonly RoutingResult _routes;
+    private readonly IForwardingTables _routes;
     private readonly FabricTopology _t;
     private readonly double[] _amount;
     private readonly int[] _mark;
@@ -320,7 +323,7 @@ internal sealed class Spreader
     private readonly int[] _linkDir;
     private readonly int[] _next;
 
-    internal Spreader(RoutingResult routes, PortMap map)
+    internal Spreader(IForwardingTables routes, PortMap map)
     {
         _routes = routes;
         _t = routes.Snapshot.Topology;

@@ -20,7 +20,7 @@ public sealed record BoundResult(double Seconds, string Cut);
 public static class LowerBound
 {
     /// <summary>Computes the bound for a workload on the snapshot the routes were computed for (routes only decide deliverability).</summary>
-    public static BoundResult Compute(FabricSnapshot snap, Workload workload, RoutingResult routes)
+    public static BoundResult Compute(FabricSnapshot snap, Workload workload, IForwardingTables routes)
     {
         var t = snap.Topology;
         var S = t.Switches.Count;

@@ -12,7 +12,7 @@ namespace ControlPlane.Emulation;
 /// </summary>
 internal static class MaxMin
 {
-    public static bool Run(RoutingResult routes, PortMap map, Spreader spreader,
+    public static bool Run(IForwardingTables routes, PortMap map, Spreader spreader,
         Dictionary<(int Src, int Dst, int Cls), (double Bytes, int Flows)> sprayAgg,
         Dictionary<Emulator.PathKey, (double Bytes, int Flows, int[] Dirs)> pathGroups,
         Dictionary<(int, int, int), (double, int)> localGroups,

@@ -28,7 +28,7 @@ public sealed record SwitchTableDelta(int SwitchId, string SwitchName, long Vers
 /// Routing tables of a whole fabric, per plane, with a version and plane health. Immutable. Identical groups are
 /// shared per switch (as ASICs do); each (switch, destination, class) holds a group index.
 /// </summary>
-public sealed class RoutingResult
+public sealed class RoutingResult : IForwardingTables
 {
     internal RoutingResult(RoutingGraph graph, FabricSnapshot snapshot, TrafficPolicy policy, LinkLoads? loads, RoutingOptions options, long version,
         LayerKey[] layers, int[] classLayer, PlaneTables[] planes, PlaneHealth[] health, long[] switchVersions)

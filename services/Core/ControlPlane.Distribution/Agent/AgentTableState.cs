@@ -39,6 +39,7 @@ public sealed class InMemoryDataPlane : IDataPlane
     private readonly object _gate = new();
     private Dictionary<int, GroupMember[]> _groups = [];
     private Dictionary<RouteKey, RouteEntry> _routes = [];
+    private SwitchTable? _installed;
 
     /// <summary>Creates an empty data plane.</summary>
     public InMemoryDataPlane(int radix, SwitchCapacity capacity)
@@ -90,6 +91,7 @@ public sealed class InMemoryDataPlane : IDataPlane
         {
             _groups = groups;
             _routes = routes;
+            _installed = table;
             InstallCount++;
         }
         return InstallResult.Ok;
@@ -101,10 +103,31 @@ public sealed class InMemoryDataPlane : IDataPlane
         lock (_gate) return TableDigest.Compute(_groups.Select(kv => new NextHopGroup(kv.Key, kv.Value)), _routes);
     }
 
+    /// <summary>
+    /// What the data plane holds as a table (what traffic meets), or null when nothing was installed. After a corruption it
+    /// is rebuilt from the data plane's own copy, so it shows the drift.
+    /// </summary>
+    public SwitchTable? Installed
+    {
+        get
+        {
+            lock (_gate) return _installed;
+        }
+    }
+
     /// <summary>Removes a route behind the agent's back, as a misbehaving ASIC or an operator would: drift for tests and chaos.</summary>
     public bool CorruptRemoveRoute(RouteKey key)
     {
-        lock (_gate) return _routes.Remove(key);
+        lock (_gate)
+        {
+            // Copy on write: readers of Installed keep a consistent table.
+            var routes = new Dictionary<RouteKey, RouteEntry>(_routes);
+            if (!routes.Remove(key)) return false;
+            _routes = routes;
+            if (_installed is { } t)
+                _installed = new SwitchTable(t.SwitchName, t.Version, t.GroupSize, _groups.Select(kv => new NextHopGroup(kv.Key, kv.Value)), routes);
+            return true;
+        }
     }
 }
 
