@@ -72,6 +72,8 @@ public static class Cli
         root.Subcommands.Add(RoutingCommands.BuildSimulate(ctx));
         root.Subcommands.Add(BenchCommands.Build(ctx));
         root.Subcommands.Add(TelemetryCommands.Build(ctx));
+        root.Subcommands.Add(LoopCommands.BuildLoop(ctx));
+        root.Subcommands.Add(LoopCommands.BuildFault(ctx));
         return root;
     }
 

@@ -1,0 +1,314 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using ControlPlane.Agent.Emulated;
+using ControlPlane.Contracts;
+using ControlPlane.Distribution.Service;
+using ControlPlane.Fabric;
+using ControlPlane.Hosting;
+using ControlPlane.Routing.Service;
+using MassTransit;
+
+namespace ControlPlane.AllInOne;
+
+/// <summary>What the convergence benchmark runs.</summary>
+public sealed record ConvergenceBenchmarkOptions
+{
+    /// <summary>Link failures injected (each is repaired before the next, so each is measured alone).</summary>
+    public int Failures { get; init; } = 100;
+
+    /// <summary>Switch radix of the MPFT (64: the 16,384-endpoint, 768-switch DeepSeek-V3 fabric).</summary>
+    public int Radix { get; init; } = 64;
+
+    /// <summary>Seed of the link choice.</summary>
+    public int Seed { get; init; } = 1;
+
+    /// <summary>When set, the bus runs over this RabbitMQ (amqp://...) instead of in memory.</summary>
+    public string? RabbitMqUri { get; init; }
+
+    /// <summary>Emulation periods watched after the first convergence, for the adaptation figures.</summary>
+    public int AdaptationPeriods { get; init; } = 10;
+
+    /// <summary>Emulation period.</summary>
+    public int PeriodMs { get; init; } = 1000;
+
+    /// <summary>How long to wait for one convergence before counting it as timed out.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Each bad option, naming it.</summary>
+    public IEnumerable<FieldError> Problems()
+    {
+        if (Failures is < 1 or > 10_000) yield return new("failures", $"must be between 1 and 10000, got {Failures}");
+        if (Radix is < 4 or > 128 || Radix % 2 != 0) yield return new("radix", $"must be an even number between 4 and 128, got {Radix}");
+        if (AdaptationPeriods is < 0 or > 1000) yield return new("periods", $"must be between 0 and 1000, got {AdaptationPeriods}");
+        if (PeriodMs is < 100 or > 60_000) yield return new("periodMs", $"must be between 100 and 60000, got {PeriodMs}");
+        if (RabbitMqUri is { } u && (!Uri.TryCreate(u, UriKind.Absolute, out var uri) || uri.Scheme is not ("amqp" or "amqps")))
+            yield return new("rabbitmq", $"must be an amqp:// URI, got '{u}'");
+    }
+}
+
+/// <summary>Percentiles of a set of latencies, in milliseconds.</summary>
+public sealed record LatencyFigures(int Count, double P50, double P90, double P99, double Max, double Mean)
+{
+    /// <summary>Figures of the samples (nearest-rank percentiles).</summary>
+    public static LatencyFigures Of(IReadOnlyCollection<double> samples)
+    {
+        if (samples.Count == 0) return new(0, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN);
+        var s = samples.Order().ToArray();
+        double P(double q) => s[Math.Clamp((int)Math.Ceiling(q * s.Length) - 1, 0, s.Length - 1)];
+        return new(s.Length, P(0.50), P(0.90), P(0.99), s[^1], s.Average());
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => Count == 0 ? "no samples" :
+        string.Create(CultureInfo.InvariantCulture, $"p50 {P50:F1} ms, p90 {P90:F1} ms, p99 {P99:F1} ms, max {Max:F1} ms, mean {Mean:F1} ms (n={Count})");
+}
+
+/// <summary>One emulation period's load against the bound.</summary>
+public sealed record PeriodFigure(long Period, double MaxUtilization, double LowerBound, double Ratio, long RoutingVersion);
+
+/// <summary>The convergence benchmark's figures.</summary>
+public sealed record ConvergenceReport
+{
+    /// <summary>"in-memory" or "rabbitmq".</summary>
+    public required string Transport { get; init; }
+    /// <summary>Fabric description.</summary>
+    public required string Fabric { get; init; }
+    /// <summary>Switches (each with its own agent).</summary>
+    public required int Switches { get; init; }
+    /// <summary>From start to every agent holding its first table.</summary>
+    public required double StartupSeconds { get; init; }
+    /// <summary>Link failures injected.</summary>
+    public required int Failures { get; init; }
+    /// <summary>Failures or repairs that did not converge within the timeout.</summary>
+    public required int TimedOut { get; init; }
+    /// <summary>Link failure (port event time) to the last affected agent's ack, as the loop reports it.</summary>
+    public required LatencyFigures FailureToAllAcked { get; init; }
+    /// <summary>Same, measured by the benchmark: from the injection call to receiving RoutesConverged.</summary>
+    public required LatencyFigures InjectionToConvergedEvent { get; init; }
+    /// <summary>Link repair to the last affected agent's ack.</summary>
+    public required LatencyFigures RepairToAllAcked { get; init; }
+    /// <summary>Inside routing: port event consumed to RoutesComputed published (the routing service's own figure).</summary>
+    public required LatencyFigures RoutingPortEventToPublished { get; init; }
+    /// <summary>Switches whose tables changed per failure (median).</summary>
+    public required double SwitchesPerChange { get; init; }
+    /// <summary>Make-before-break waves per failure (median).</summary>
+    public required double WavesPerChange { get; init; }
+    /// <summary>Loops or blackholes the emulated fabric found in installed tables during the run.</summary>
+    public required long ForwardingProblems { get; init; }
+    /// <summary>Per emulation period after startup: max link utilization against the bound.</summary>
+    public required IReadOnlyList<PeriodFigure> Adaptation { get; init; }
+    /// <summary>First period from which the ratio stays within 5% of the bound, or null.</summary>
+    public int? PeriodsToWithin5Percent { get; init; }
+    /// <summary>Largest ratio after that period (oscillation shows here).</summary>
+    public double MaxRatioAfterSettling { get; init; }
+    /// <summary>Processor count of the machine.</summary>
+    public int Processors { get; init; } = Environment.ProcessorCount;
+}
+
+/// <summary>Collects RoutesConverged events for the benchmark and the end-to-end tests.</summary>
+public sealed class ConvergenceWatch
+{
+    private readonly ConcurrentDictionary<string, TaskCompletionSource<(RoutesConverged Event, long Ticks)>> _waiters = new(StringComparer.Ordinal);
+
+    /// <summary>Every event seen.</summary>
+    public ConcurrentQueue<RoutesConverged> Seen { get; } = new();
+
+    /// <summary>A task completed by the first RoutesConverged carrying the trigger id (register before injecting).</summary>
+    public Task<(RoutesConverged Event, long Ticks)> WaitFor(string triggerId) =>
+        _waiters.GetOrAdd(triggerId, _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+
+    internal void On(RoutesConverged m)
+    {
+        var now = Stopwatch.GetTimestamp();
+        Seen.Enqueue(m);
+        foreach (var id in m.TriggerIds)
+            if (_waiters.TryRemove(id, out var w)) w.TrySetResult((m, now));
+    }
+}
+
+/// <summary>Feeds <see cref="ConvergenceWatch"/>.</summary>
+public sealed class ConvergenceProbe(ConvergenceWatch watch) : IConsumer<RoutesConverged>
+{
+    /// <inheritdoc/>
+    public Task Consume(ConsumeContext<RoutesConverged> context)
+    {
+        watch.On(context.Message);
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>
+/// Runs the whole loop in this process (every module, one emulated agent per switch) on a fresh store, waits for the
+/// first tables to be installed everywhere, watches the load against the bound for some periods, then fails and
+/// repairs random leaf-spine links one at a time and measures failure -> every affected agent acknowledged.
+/// </summary>
+public static class ConvergenceBenchmark
+{
+    /// <summary>Runs it; progress lines go to <paramref name="progress"/>.</summary>
+    public static async Task<ConvergenceReport> RunAsync(ConvergenceBenchmarkOptions o, Action<string>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var problems = o.Problems().ToList();
+        if (problems.Count > 0) throw new FabricInputException(problems);
+        progress ??= _ => { };
+        var data = Path.Combine(Path.GetTempPath(), "cp-convergence-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(data);
+        var total = Stopwatch.StartNew();
+        try
+        {
+            var settings = new Dictionary<string, string?>
+            {
+                ["Urls"] = "http://127.0.0.1:0",
+                ["Store:Provider"] = "Sqlite",
+                ["Store:DataDirectory"] = data,
+                ["Inventory:Seed:Enabled"] = "true",
+                ["Inventory:Seed:Name"] = "mpft",
+                ["Inventory:Seed:Kind"] = "mpft",
+                ["Inventory:Seed:Radix"] = o.Radix.ToString(CultureInfo.InvariantCulture),
+                ["Emulation:Enabled"] = "true",
+                ["Emulation:Fabric"] = "mpft",
+                ["Emulation:PeriodMs"] = o.PeriodMs.ToString(CultureInfo.InvariantCulture),
+                ["Summary:Enabled"] = "false",
+                ["Bus:Transport"] = o.RabbitMqUri is null ? "InMemory" : "RabbitMq",
+                ["Bus:EndpointPrefix"] = o.RabbitMqUri is null ? null : "bench" + Guid.NewGuid().ToString("N")[..6],
+                ["ConnectionStrings:rabbitmq"] = o.RabbitMqUri,
+                ["Logging:LogLevel:Default"] = "Error",
+            };
+            var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = data, EnvironmentName = "Production" });
+            builder.Configuration.AddInMemoryCollection(settings);
+            builder.Services.AddSingleton<ConvergenceWatch>();
+            builder.AddAllModules(b => b.AddBusConsumers(x => x.AddConsumer<ConvergenceProbe>()));
+            builder.Logging.ClearProviders();
+            await using var app = builder.Build();
+            app.MapAllModules();
+            progress($"starting the loop: MPFT radix {o.Radix}, {(o.RabbitMqUri is null ? "in-memory bus" : "RabbitMQ")}, store in {data}");
+            await app.StartAsync(cancellationToken);
+
+            var watch = app.Services.GetRequiredService<ConvergenceWatch>();
+            var routing = app.Services.GetRequiredService<RoutingStatus>();
+            var distribution = app.Services.GetRequiredService<DistributionStatus>();
+            var emulation = app.Services.GetRequiredService<EmulatedFabricStatus>();
+            var fabric = app.Services.GetRequiredService<EmulatedFabric>();
+
+            // 1. Every agent holds its first table.
+            var startDeadline = Stopwatch.StartNew();
+            while (true)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var d = distribution.Summaries.FirstOrDefault(s => s.Fabric == "mpft");
+                var t = fabric.Topology;
+                if (t is not null && d is not null && d.Switches == t.Switches.Count && d.InSync == d.Switches && (routing.Get("mpft")?.RoutingVersion ?? 0) > 0) break;
+                if (startDeadline.Elapsed > TimeSpan.FromMinutes(10))
+                    throw new TimeoutException($"the loop did not install the first tables within 10 minutes: {distribution}; {routing.Summary()}; {emulation.Summary()}");
+                await Task.Delay(100, cancellationToken);
+            }
+            var startup = total.Elapsed.TotalSeconds;
+            var topology = fabric.Topology!;
+            progress(string.Create(CultureInfo.InvariantCulture, $"first tables on all {topology.Switches.Count} switches after {startup:F1} s"));
+
+            // 2. Load against the bound, period by period.
+            var periods = new List<PeriodFigure>();
+            var lastPeriod = emulation.Snapshot.Period;
+            while (periods.Count < o.AdaptationPeriods)
+            {
+                await Task.Delay(Math.Max(50, o.PeriodMs / 5), cancellationToken);
+                var s = emulation.Snapshot;
+                if (s.Period == lastPeriod) continue;
+                lastPeriod = s.Period;
+                periods.Add(new(s.Period, s.MaxUtilization, s.LowerBound, s.RatioToBound, routing.Get("mpft")?.RoutingVersion ?? 0));
+                progress(string.Create(CultureInfo.InvariantCulture, $"period {s.Period}: max link utilization {s.MaxUtilization:F3}, bound {s.LowerBound:F3}, ratio {s.RatioToBound:F3}"));
+            }
+            int? settled = null;
+            for (var i = 0; i < periods.Count; i++)
+                if (periods.Skip(i).All(p => p.Ratio <= 1.05)) { settled = i; break; }
+            var maxAfter = settled is { } k ? periods.Skip(k).Select(p => p.Ratio).DefaultIfEmpty(double.NaN).Max() : double.NaN;
+
+            // 3. Failures, one at a time, each repaired before the next.
+            var rng = new Random(o.Seed);
+            var candidates = topology.Links.Where(l => l.Role == LinkRole.LeafSpine).Select(l => l.Id).ToArray();
+            if (candidates.Length == 0) throw new InvalidOperationException("no leaf-spine link to fail");
+            var down = new List<double>();
+            var downClient = new List<double>();
+            var up = new List<double>();
+            var switches = new List<double>();
+            var waves = new List<double>();
+            var timedOut = 0;
+            for (var i = 0; i < o.Failures; i++)
+            {
+                var link = candidates[rng.Next(candidates.Length)];
+                var (ok, ms, clientMs, ev) = await InjectAndWait(fabric, watch, FaultKind.LinkDown, link, o.Timeout, cancellationToken);
+                if (ok) { down.Add(ms); downClient.Add(clientMs); switches.Add(ev!.Switches); waves.Add(ev.Waves); } else timedOut++;
+                var (ok2, ms2, _, _) = await InjectAndWait(fabric, watch, FaultKind.LinkUp, link, o.Timeout, cancellationToken);
+                if (ok2) up.Add(ms2); else timedOut++;
+                if ((i + 1) % 10 == 0 || i == o.Failures - 1)
+                    progress($"{i + 1}/{o.Failures} failures: failure -> all acked {LatencyFigures.Of(down)}");
+            }
+            var r = routing.Get("mpft");
+            var portLatency = r?.PortEventLatencyMs;
+            var report = new ConvergenceReport
+            {
+                Transport = o.RabbitMqUri is null ? "in-memory" : "rabbitmq",
+                Fabric = $"MPFT radix {o.Radix}: {topology.EndpointCount:N0} endpoints, {topology.Switches.Count} switches, {topology.Planes.Count} planes",
+                Switches = topology.Switches.Count,
+                StartupSeconds = startup,
+                Failures = o.Failures,
+                TimedOut = timedOut,
+                FailureToAllAcked = LatencyFigures.Of(down),
+                InjectionToConvergedEvent = LatencyFigures.Of(downClient),
+                RepairToAllAcked = LatencyFigures.Of(up),
+                RoutingPortEventToPublished = portLatency is null ? LatencyFigures.Of([]) : new LatencyFigures(portLatency.Count, portLatency.Median, double.NaN, portLatency.P99, double.NaN, double.NaN),
+                SwitchesPerChange = Median(switches),
+                WavesPerChange = Median(waves),
+                ForwardingProblems = emulation.Snapshot.ForwardingProblems,
+                Adaptation = periods,
+                PeriodsToWithin5Percent = settled,
+                MaxRatioAfterSettling = maxAfter,
+            };
+            await app.StopAsync(CancellationToken.None);
+            return report;
+        }
+        finally
+        {
+            try { Directory.Delete(data, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    private static async Task<(bool Ok, double Ms, double ClientMs, RoutesConverged? Event)> InjectAndWait(
+        EmulatedFabric fabric, ConvergenceWatch watch, FaultKind kind, int link, TimeSpan timeout, CancellationToken ct)
+    {
+        var trigger = $"bench-{kind}-{link}-{Guid.NewGuid():N}"[..40];
+        var wait = watch.WaitFor(trigger);
+        var t0 = Stopwatch.GetTimestamp();
+        await fabric.InjectAsync(new FaultRequest { Kind = kind, LinkId = link }, trigger, ct);
+        var done = await Task.WhenAny(wait, Task.Delay(timeout, ct));
+        if (done != wait) return (false, double.NaN, double.NaN, null);
+        var (ev, ticks) = await wait;
+        var ms = ev.TriggeredAt is { } at ? (ev.ConvergedAt - at).TotalMilliseconds : (ev.ConvergedAt - ev.ReceivedAt).TotalMilliseconds;
+        return (true, ms, Stopwatch.GetElapsedTime(t0, ticks).TotalMilliseconds, ev);
+    }
+
+    private static double Median(List<double> xs) => xs.Count == 0 ? double.NaN : xs.Order().ElementAt(xs.Count / 2);
+
+    /// <summary>The report as text.</summary>
+    public static string Format(ConvergenceReport r)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var b = new StringBuilder();
+        b.AppendLine($"Convergence of the closed loop ({r.Transport} bus, one process, {r.Processors} cores): {r.Fabric}");
+        b.AppendLine(string.Create(inv, $"  startup to first tables on every switch: {r.StartupSeconds:F1} s"));
+        b.AppendLine($"  link failure -> every affected agent acked:   {r.FailureToAllAcked}");
+        b.AppendLine($"  injection -> RoutesConverged received:         {r.InjectionToConvergedEvent}");
+        b.AppendLine($"  link repair -> every affected agent acked:    {r.RepairToAllAcked}");
+        b.AppendLine(string.Create(inv, $"  routing, port event -> tables published:      p50 {r.RoutingPortEventToPublished.P50:F1} ms, p99 {r.RoutingPortEventToPublished.P99:F1} ms"));
+        b.AppendLine(string.Create(inv, $"  per failure: {r.SwitchesPerChange:F0} switches changed (median), {r.WavesPerChange:F0} make-before-break waves; {r.TimedOut} timed out; {r.ForwardingProblems} loops/holes found"));
+        if (r.Adaptation.Count > 0)
+        {
+            b.AppendLine($"  load vs bound over {r.Adaptation.Count} periods: " + string.Join(", ", r.Adaptation.Select(p => p.Ratio.ToString("F3", inv))));
+            b.AppendLine(r.PeriodsToWithin5Percent is { } k
+                ? string.Create(inv, $"  within 5% of the bound from period {k} on; largest ratio after: {r.MaxRatioAfterSettling:F3}")
+                : "  never settled within 5% of the bound");
+        }
+        return b.ToString();
+    }
+}
