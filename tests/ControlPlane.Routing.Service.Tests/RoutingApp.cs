@@ -90,6 +90,30 @@ public sealed class RoutingApp(IReadOnlyDictionary<string, string?> settings, Fa
         return app;
     }
 
+    /// <summary>The embedded default: the inventory's tables in a SQLite file under <paramref name="dir"/>, written before or after the start.</summary>
+    public static RoutingApp StartOnSqlite(string dir, params (string Key, string? Value)[] extra)
+    {
+        var s = new Dictionary<string, string?>
+        {
+            ["Store:Provider"] = "Sqlite",
+            ["ConnectionStrings:inventory"] = $"Data Source={Path.Combine(dir, "inventory.db")}",
+            ["Agents:CredentialKey"] = Key,
+        };
+        foreach (var (k, v) in extra) s[k] = v;
+        var app = new RoutingApp(s, new FakeTimeProvider(Start));
+        _ = app.Server;
+        return app;
+    }
+
+    public static async Task CreateSqliteFabricAsync(string dir, FabricTopology t)
+    {
+        var options = new DbContextOptionsBuilder<InventoryDbContext>().UseSqlite($"Data Source={Path.Combine(dir, "inventory.db")}").Options;
+        await using var db = new InventoryDbContext(options);
+        var repo = new FabricRepository(db, TimeProvider.System);
+        await repo.EnsureSchemaAsync();
+        await repo.CreateAsync(t, TopologyChangeKind.Created, "test", null);
+    }
+
     public static FabricTopology SmallFt2(string name) =>
         FabricGenerator.Generate(new GeneratorParameters { Name = name, Kind = TopologyKind.Ft2, Radix = 8, PortSpeedGbps = 400, GpusPerNode = 8, NicsPerNode = 8 });
 
@@ -170,11 +194,12 @@ public sealed class RoutingApp(IReadOnlyDictionary<string, string?> settings, Fa
     public static void AssertLoopAndHoleFree(FabricTopology t, IReadOnlyDictionary<string, SwitchTable> installed, IReadOnlyCollection<string>? skipSources = null)
     {
         var neighbor = MakeBeforeBreak.Neighbors(t);
-        var leaves = t.Switches.Where(s => s.Tier == SwitchTier.Leaf).Select(s => s.Name).ToList();
+        // Planes are separate fabrics: a switch routes to the leaves of its own plane.
+        var leaves = t.Switches.Where(s => s.Tier == SwitchTier.Leaf).ToLookup(s => s.Plane, s => s.Name);
         var classes = installed.Values.SelectMany(x => x.Routes.Keys.Select(k => k.TrafficClass)).Distinct().ToList();
         Assert.NotEmpty(classes);
         foreach (var src in t.Switches.Where(s => skipSources?.Contains(s.Name) != true))
-            foreach (var dest in leaves)
+            foreach (var dest in leaves[src.Plane])
                 foreach (var c in classes)
                 {
                     var problem = ForwardingCheck.Walk(installed, neighbor, src.Name, new RouteKey(dest, c));

@@ -77,6 +77,8 @@ internal sealed class FabricRouter : IAsyncDisposable
     private FabricSnapshot? _effective;
     private RoutingResult? _result;
     private SwitchTable?[] _tables = [];
+    private byte[]?[] _wire = []; // protobuf of _tables with version 0, encoded when exported
+    private static readonly ParallelOptions Parallelism = new() { MaxDegreeOfParallelism = Environment.ProcessorCount };
     private byte[] _downEnds = []; // per link: bit 1 = end A reports its port down, bit 2 = end B
     private bool[] _overlaid = []; // per link: the effective state is the overlay's Down
     private int _overlayCount;
@@ -216,16 +218,19 @@ internal sealed class FabricRouter : IAsyncDisposable
         var result = RoutingEngine.Compute(_effective, TrafficPolicy.Default, options: options);
 
         var tables = new SwitchTable?[topology.Switches.Count];
-        for (var s = 0; s < tables.Length; s++)
+        var wire = new byte[]?[tables.Length];
+        Parallel.For(0, tables.Length, Parallelism, s =>
         {
             SwitchTable? prev = null;
             if (sameStructure) prev = previousTables[s];
             else if (previousTopology is not null && previousTopology.FindSwitch(topology.Switches[s].Name) is var old and >= 0 && old < previousTables.Length) prev = previousTables[old];
-            tables[s] = RoutingExport.ForSwitch(result, s, prev);
-        }
+            tables[s] = TableExport.ForSwitch(result, s, prev);
+            wire[s] = Encode(tables[s]!);
+        });
         _result = result;
         _lastVersion = result.Version;
         _tables = tables;
+        _wire = wire;
         View = new RouterView(topology, tables, result);
 
         // One complete message per plane keeps each message a plane's worth of tables.
@@ -344,12 +349,19 @@ internal sealed class FabricRouter : IAsyncDisposable
             return;
         }
 
+        var queued = Stopwatch.GetElapsedTime(accepted.Min(p => p.ConsumedTicks), started).TotalMilliseconds;
         _effective = _effective.With(changes);
+        var t0 = Stopwatch.GetTimestamp();
         var (next, deltas) = RoutingEngine.Update(_result, _effective);
         _result = next;
+        var t1 = Stopwatch.GetTimestamp();
         var changed = Export(deltas.Select(d => d.SwitchId));
+        var t2 = Stopwatch.GetTimestamp();
         var planes = changes.Select(c => _topology.Links[c.Key].Plane).Concat(changed.Select(s => _topology.Switches[s].Plane)).Distinct().ToList();
         await _publisher.PublishAsync(Message(next, planes.Count == 1 ? planes[0] : null, priority: true, complete: false, reason, triggers, triggeredAt, changed), ct);
+        var t3 = Stopwatch.GetTimestamp();
+        _status.Stages(new PortStagesView(queued, Stopwatch.GetElapsedTime(started, t0).TotalMilliseconds + Stopwatch.GetElapsedTime(t0, t1).TotalMilliseconds,
+            Stopwatch.GetElapsedTime(t1, t2).TotalMilliseconds, Stopwatch.GetElapsedTime(t2, t3).TotalMilliseconds, accepted.Count));
         Remember(triggers);
         Latencies(accepted);
         Computed(reason, Stopwatch.GetElapsedTime(started).TotalMilliseconds, changed.Count);
@@ -404,22 +416,39 @@ internal sealed class FabricRouter : IAsyncDisposable
         return true;
     }
 
-    /// <summary>Exports the named switches' tables; returns those whose contents changed (their slots updated).</summary>
+    /// <summary>
+    /// Exports the named switches' tables and encodes them, in parallel over switches; returns those whose contents
+    /// changed (their slots updated). Digests compare contents: they are needed for the wire anyway.
+    /// </summary>
     private List<int> Export(IEnumerable<int> switchIds)
     {
-        var changed = new List<int>();
-        foreach (var s in switchIds.Distinct())
+        var ids = switchIds.Distinct().Order().ToArray();
+        var result = _result!;
+        var tables = new SwitchTable?[ids.Length];
+        var wire = new byte[]?[ids.Length];
+        void One(int i)
         {
-            var prev = _tables[s];
-            var t = RoutingExport.ForSwitch(_result!, s, prev);
-            if (prev is not null && prev.SameContents(t)) continue;
-            _tables[s] = t;
-            changed.Add(s);
+            var prev = _tables[ids[i]];
+            var t = TableExport.ForSwitch(result, ids[i], prev);
+            if (prev is not null && prev.Digest.SequenceEqual(t.Digest)) return;
+            tables[i] = t;
+            wire[i] = Encode(t);
         }
-        changed.Sort();
-        if (View is { } v) v.Current = _result!;
+        if (ids.Length < 128) for (var i = 0; i < ids.Length; i++) One(i);
+        else Parallel.For(0, ids.Length, Parallelism, One);
+        var changed = new List<int>(ids.Length);
+        for (var i = 0; i < ids.Length; i++)
+        {
+            if (tables[i] is null) continue;
+            _tables[ids[i]] = tables[i];
+            _wire[ids[i]] = wire[i];
+            changed.Add(ids[i]);
+        }
+        if (View is { } v) v.Current = result;
         return changed;
     }
+
+    private static byte[] Encode(SwitchTable t) => TableWire.ToProto(t.WithVersion(0)).ToByteArray();
 
     // ---------------------------------------------------------------- inventory changes
 
@@ -626,7 +655,7 @@ internal sealed class FabricRouter : IAsyncDisposable
     private RoutesComputed Message(RoutingResult result, int? plane, bool priority, bool complete, string reason, IReadOnlyList<string> triggers, DateTimeOffset? triggeredAt, IReadOnlyList<int> switches)
     {
         var tables = new byte[switches.Count][];
-        for (var i = 0; i < tables.Length; i++) tables[i] = TableWire.ToProto(_tables[switches[i]]!.WithVersion(0)).ToByteArray();
+        for (var i = 0; i < tables.Length; i++) tables[i] = _wire[switches[i]] ??= Encode(_tables[switches[i]]!);
         return new RoutesComputed
         {
             Fabric = _fabric,

@@ -143,6 +143,7 @@ public sealed class RoutingWorker(RoutingRegistry registry, IOptions<RoutingServ
     {
         var o = options.Value;
         var failing = false;
+        var wait = o.StoreRetryMs;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -150,6 +151,7 @@ public sealed class RoutingWorker(RoutingRegistry registry, IOptions<RoutingServ
                 await registry.ScanAsync(stoppingToken);
                 if (failing) logger.LogInformation("routing: fabric store readable again");
                 failing = false;
+                wait = o.StoreRetryMs;
                 if (o.RescanMs == 0) return;
                 await Task.Delay(TimeSpan.FromMilliseconds(o.RescanMs), time, stoppingToken);
             }
@@ -160,11 +162,12 @@ public sealed class RoutingWorker(RoutingRegistry registry, IOptions<RoutingServ
             catch (Exception e)
             {
                 // Expected while the inventory has not created its tables yet, or the database is down.
-                if (!failing) logger.LogWarning("routing: fabric store not readable ({Message}); retrying every {Ms} ms", e.Message, o.StoreRetryMs);
+                if (!failing) logger.LogWarning("routing: fabric store not readable ({Message}); retrying from every {Ms} ms, backing off", e.Message, o.StoreRetryMs);
                 failing = true;
                 try
                 {
-                    await Task.Delay(TimeSpan.FromMilliseconds(o.StoreRetryMs), time, stoppingToken);
+                    await Task.Delay(TimeSpan.FromMilliseconds(wait), time, stoppingToken);
+                    wait = Math.Min(wait * 2, o.StoreRetryMs * 16);
                 }
                 catch (OperationCanceledException)
                 {

@@ -123,6 +123,9 @@ public sealed record FabricRoutingStatus
     /// <summary>Port event to published RoutesComputed, milliseconds, over the recent events: median, p99, last.</summary>
     public required LatencyView PortEventLatencyMs { get; init; }
 
+    /// <summary>Stages of the last port-event computation.</summary>
+    public PortStagesView? LastPortStages { get; init; }
+
     /// <summary>Link directions the congestion loop holds hot.</summary>
     public int HotDirections { get; init; }
 
@@ -135,6 +138,14 @@ public sealed record FabricRoutingStatus
     /// <summary>Last error (store unreachable, computation failed), if any.</summary>
     public string? LastError { get; init; }
 }
+
+/// <summary>Where the last port-event computation spent its time, milliseconds.</summary>
+/// <param name="QueueMs">From the first event coming off the bus to the router taking it up.</param>
+/// <param name="UpdateMs">Overlay and incremental engine update.</param>
+/// <param name="ExportMs">Export and protobuf encoding of the changed switches' tables.</param>
+/// <param name="PublishMs">Handing the message to the bus.</param>
+/// <param name="Events">Port events folded into the computation.</param>
+public sealed record PortStagesView(double QueueMs, double UpdateMs, double ExportMs, double PublishMs, int Events);
 
 /// <summary>Recent latency figures, milliseconds.</summary>
 public sealed record LatencyView(int Count, double Median, double P99, double Last);
@@ -156,6 +167,12 @@ internal sealed class FabricStatusEntry(string fabric)
     private double _lastMs;
     private DateTimeOffset? _lastAt;
     private IReadOnlyList<PlaneHealthView> _planes = [];
+    private PortStagesView? _stages;
+
+    public void Stages(PortStagesView stages)
+    {
+        lock (_gate) _stages = stages;
+    }
 
     public void SetState(string state, string? error = null)
     {
@@ -243,6 +260,7 @@ internal sealed class FabricStatusEntry(string fabric)
                 LoadSnapshots = _loads,
                 LoadSnapshotsIgnored = _loadsIgnored,
                 PortEventLatencyMs = lat,
+                LastPortStages = _stages,
                 HotDirections = _hot,
                 AdaptiveSteps = _steps,
                 Planes = _planes,
