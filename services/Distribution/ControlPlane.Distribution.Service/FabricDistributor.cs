@@ -311,7 +311,11 @@ public sealed class FabricDistributor : IAsyncDisposable
             changed[sw] = t.WithVersion(Math.Max(st.DesiredVersion, st.AckedVersion) + 1);
         }
         var t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-        var plan = MakeBeforeBreak.Order(_released, changed, _neighbors);
+        // Nothing installed anywhere yet (first tables of a fabric): no traffic to protect, so one wave instead of an order
+        // over every key of every switch (seconds on the MPFT).
+        var plan = _released.Count == 0
+            ? new RolloutPlan(changed.Count == 0 ? [] : [new RolloutWave(0, [.. changed.Values.OrderBy(t => t.SwitchName, StringComparer.Ordinal).Select(t => new RolloutStep(t.SwitchName, t, true))])], [], [])
+            : MakeBeforeBreak.Order(_released, changed, _neighbors);
         _orderTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
         if (plan.Unordered.Length > 0)
             _log.LogWarning("distribution {Fabric}: make-before-break found a dependency cycle; {Switches} go in the last wave unordered", Fabric, string.Join(", ", plan.Unordered));
