@@ -93,7 +93,8 @@ public static class MakeBeforeBreak
         var unchanged = new List<string>();
         foreach (var (name, t) in newTables)
         {
-            if (oldTables.TryGetValue(name, out var o) && o.SameContents(t)) unchanged.Add(name);
+            // Equal digests mean equal contents (SHA-256 of the canonical encoding), and tables carry theirs once computed.
+            if (oldTables.TryGetValue(name, out var o) && o.Digest.SequenceEqual(t.Digest)) unchanged.Add(name);
             else changed.Add(name);
         }
 
@@ -119,27 +120,6 @@ public static class MakeBeforeBreak
             {
                 steps[(s, true)] = new RolloutStep(s, n, true);
             }
-        }
-
-        var changeCache = new Dictionary<(string, RouteKey), bool>();
-        bool Changes(string x, RouteKey k)
-        {
-            if (!changed.Contains(x)) return false;
-            if (!changeCache.TryGetValue((x, k), out var c)) changeCache[(x, k)] = c = ComputeChanges(x, k);
-            return c;
-        }
-
-        bool ComputeChanges(string x, RouteKey k)
-        {
-            var o = oldTables.GetValueOrDefault(x);
-            var w = newTables[x];
-            RouteEntry ro = default;
-            var hasO = o is not null && o.Routes.TryGetValue(k, out ro);
-            var hasN = w.Routes.TryGetValue(k, out var rn);
-            if (hasO != hasN) return true;
-            if (!hasN) return false;
-            if (ro.Mode != rn.Mode || (ro.GroupId == SwitchTable.LocalGroup) != (rn.GroupId == SwitchTable.LocalGroup)) return true;
-            return rn.GroupId != SwitchTable.LocalGroup && !o!.Groups[ro.GroupId].SameMembers(w.Groups[rn.GroupId]);
         }
 
         // Routes share groups, so neighbor sets are computed once per (table, group).
@@ -176,17 +156,52 @@ public static class MakeBeforeBreak
                 }
             }
         }
-        var changesAt = new SortedDictionary<RouteKey, List<string>>();
+        // Keys that change at each changed switch: one merge of the old and new routes (both sorted by key) instead of a
+        // tree lookup per key; group member sets are compared once per (old group, new group) pair.
+        var changesAt = new Dictionary<RouteKey, List<string>>();
+        void At(RouteKey k, string x)
+        {
+            if (!changesAt.TryGetValue(k, out var l)) changesAt[k] = l = [];
+            l.Add(x);
+        }
         foreach (var x in changed)
         {
             var n = newTables[x];
             var o = oldTables.GetValueOrDefault(x);
-            var ks = o is null ? n.Routes.Keys : n.Routes.Keys.Concat(o.Routes.Keys.Where(k => !n.Routes.ContainsKey(k)));
-            foreach (var k in ks)
+            if (o is null)
             {
-                if (!Changes(x, k)) continue;
-                if (!changesAt.TryGetValue(k, out var l)) changesAt[k] = l = [];
-                l.Add(x);
+                foreach (var k in n.Routes.Keys) At(k, x);
+                continue;
+            }
+            var differ = new Dictionary<(int, int), bool>();
+            using var eo = o.Routes.GetEnumerator();
+            using var en = n.Routes.GetEnumerator();
+            bool ho = eo.MoveNext(), hn = en.MoveNext();
+            while (ho || hn)
+            {
+                var cmp = !ho ? 1 : !hn ? -1 : eo.Current.Key.CompareTo(en.Current.Key);
+                if (cmp < 0)
+                {
+                    At(eo.Current.Key, x); // dropped
+                    ho = eo.MoveNext();
+                }
+                else if (cmp > 0)
+                {
+                    At(en.Current.Key, x); // added
+                    hn = en.MoveNext();
+                }
+                else
+                {
+                    var (ro, rn) = (eo.Current.Value, en.Current.Value);
+                    bool differs;
+                    if (ro.Mode != rn.Mode || (ro.GroupId == SwitchTable.LocalGroup) != (rn.GroupId == SwitchTable.LocalGroup)) differs = true;
+                    else if (rn.GroupId == SwitchTable.LocalGroup) differs = false;
+                    else if (!differ.TryGetValue((ro.GroupId, rn.GroupId), out differs))
+                        differ[(ro.GroupId, rn.GroupId)] = differs = !o.Groups[ro.GroupId].SameMembers(n.Groups[rn.GroupId]);
+                    if (differs) At(en.Current.Key, x);
+                    ho = eo.MoveNext();
+                    hn = en.MoveNext();
+                }
             }
         }
         foreach (var (k, at) in changesAt)
