@@ -74,11 +74,19 @@ public sealed class EmulatedFabricSuite : IBenchmarkSuite
             enc.Add(c - b);
             report = r.Report;
         }
+        var engine = new List<double>();
+        for (var i = 0; i < runs; i++)
+        {
+            var c = Stopwatch.StartNew();
+            Emulator.Run(result, w, new EmulatorOptions { MaxMinRates = false });
+            engine.Add(c.Elapsed.TotalMilliseconds);
+        }
         output.WriteLine($"per period (median of {runs}, one core):");
         output.WriteLine($"  installed-table view        {Median(view),8:F1} ms");
         output.WriteLine($"  emulator (loads + bound)    {Median(emu),8:F1} ms");
         output.WriteLine($"  {t.Switches.Count} telemetry batches   {Median(enc),8:F1} ms   ({bytes / 1024.0:F0} KiB encoded, {bytes / t.Switches.Count} B per batch)");
         output.WriteLine($"  total                       {Median(view) + Median(emu) + Median(enc),8:F1} ms");
+        output.WriteLine($"(reference: the emulator over the engine's own result takes {Median(engine):F1} ms)");
         output.WriteLine($"last period: max link util {report!.MaxFabricUtilization:F3}, bound {report.LowerBoundUtilization:F3}, ratio {report.RatioToBound:F3}, undelivered {report.UndeliveredBytes:G3} B");
         return Task.FromResult(0);
     }
