@@ -43,7 +43,7 @@ public static class EmulatedFabricModule
         builder.AddFabricReader();
         builder.AddAgentPlumbing(o.Queue);
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton(AgentCredentials.FromText(key!));
+        builder.Services.TryAddSingleton(AgentCredentials.FromText(key!));
         builder.Services.AddSingleton<EmulatedFabricStatus>();
         builder.Services.AddSingleton<EmulatedFabric>();
         builder.Services.AddHostedService<EmulatedFabricService>();
