@@ -47,7 +47,8 @@ public static class EmulatedFabricModule
         builder.Services.AddSingleton<EmulatedFabricStatus>();
         builder.Services.AddSingleton<EmulatedFabric>();
         builder.Services.AddHostedService<EmulatedFabricService>();
-        builder.AddBusConsumers(x => x.AddConsumer<FaultInjectionConsumer>());
+        // Its own queue per emulated fabric host, so every host sharing a broker sees every (published) fault command.
+        builder.AddBusConsumers(x => x.AddConsumer<FaultInjectionConsumer>().Endpoint(e => e.Name = o.Queue + "-faults"));
         return builder;
     }
 
