@@ -114,6 +114,27 @@ public sealed class EmulatedFabricTests(PostgresFixture pg)
         Assert.Equal(t.Switches.Count, (int)body["agents"]!);
         Assert.True((long)body["rejects"]! >= 3);
         Assert.Equal(held.Version, (ulong)body["maxVersion"]!);
+
+        // ... and it does see one: a spine sending leaf-1's "ep" traffic back down to leaf-0 makes a loop from leaf-0.
+        var spine = t.Switches.First(x => x.Tier == SwitchTier.Spine);
+        var leaf0 = t.Switches.First(x => x.Tier == SwitchTier.Leaf);
+        var leaf1 = t.Switches.Where(x => x.Tier == SwitchTier.Leaf).Skip(1).First();
+        var towardLeaf0 = Enumerable.Range(1, spine.Radix).First(p => t.LinkAtSwitchPort(spine.Id, p) is var l && l >= 0 && t.Opposite(l, spine.Id).Device == leaf0.Id);
+        var spineTable = tables[spine.Name];
+        var looped = new SwitchTableBuilder(spine.Name, spineTable.Version + 1, spineTable.GroupSize, spineTable);
+        foreach (var (k, r) in spineTable.Routes)
+        {
+            if (k.Destination == leaf1.Name && k.TrafficClass == "ep") looped.Route(k.Destination, k.TrafficClass, [towardLeaf0], [spineTable.GroupSize], r.Mode);
+            else if (r.GroupId == SwitchTable.LocalGroup) looped.Local(k.Destination, k.TrafficClass, r.Mode);
+            else
+            {
+                var m = spineTable.Groups[r.GroupId].Members;
+                looped.Route(k.Destination, k.TrafficClass, [.. m.Select(x => x.Port)], [.. m.Select(x => x.Weight)], r.Mode);
+            }
+        }
+        await app.SendUpdateAsync("emu1", spine.Name, Full(looped.Build()));
+        await AgentApp.EventuallyAsync(() => { fabric.RefreshStatus(); return app.Services.GetRequiredService<EmulatedFabricStatus>().Snapshot.ForwardingProblems > 0; }, "the loop to be found");
+        Assert.Contains("Loop", app.Services.GetRequiredService<EmulatedFabricStatus>().Snapshot.LastForwardingProblem);
     }
 
     [Fact]

@@ -80,10 +80,10 @@ public sealed class SwitchAgentTests
         Assert.Contains("malformed", ack.RejectReason);
         Assert.Equal(2ul, agent.Version);
 
-        // Keepalive: heard 0 s ago, no hello; after 10 s of silence, a hello with v2.
+        // Keepalive: heard 0 s ago, no hello; after 10 s (+ jitter) of silence, a hello with v2.
         tr.Hellos.Clear();
         Assert.False(await agent.KeepAliveAsync());
-        clock.Advance(TimeSpan.FromSeconds(11));
+        clock.Advance(TimeSpan.FromSeconds(13)); // 10 s plus at most a quarter of it as jitter
         Assert.True(await agent.KeepAliveAsync());
         Assert.True(tr.Hellos.TryDequeue(out hello));
         Assert.Equal(2ul, hello.TableVersion);

@@ -59,6 +59,7 @@ public sealed class EmulatedFabric : IAsyncDisposable
     private readonly SemaphoreSlim _period = new(1, 1);
 
     private FabricSnapshot? _base;
+    private FabricTopology? _topology;
     private SwitchAgent[] _agents = [];
     private InMemoryDataPlane?[] _planes = [];
     private bool[] _linkDown = [];
@@ -140,9 +141,8 @@ public sealed class EmulatedFabric : IAsyncDisposable
         _agents = agents;
         _planes = planes;
         _lastSample = _time.GetUtcNow();
-        _base = snapshot;
+        _topology = t;
         foreach (var a in agents) _directory.Register(a);
-        _status.Update(s => s with { State = "running", Agents = S });
         var failed = 0;
         foreach (var a in agents)
         {
@@ -155,6 +155,9 @@ public sealed class EmulatedFabric : IAsyncDisposable
                 if (failed++ == 0) _log.LogWarning(ex, "hello of {Switch} failed; the keepalive will retry", a.SwitchName);
             }
         }
+        // Loaded only once every agent runs: an update or a fault before that would find an agent not yet started.
+        _base = snapshot;
+        _status.Update(s => s with { State = "running", Agents = S });
         _log.LogInformation("emulated fabric {Fabric}: {Agents} agents said hello on queue '{Queue}', workload {Workload} ({Flows} flows)",
             _o.Fabric, S, _queue.Name, _workload.Name, _workload.Flows.Count);
     }
@@ -526,7 +529,7 @@ public sealed class EmulatedFabric : IAsyncDisposable
 
     private void OnInstalled(TableInstalled e)
     {
-        var t = _base?.Topology;
+        var t = _topology;
         if (t is null) return;
         lock (_checkGate)
         {

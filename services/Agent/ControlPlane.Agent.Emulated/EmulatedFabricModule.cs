@@ -43,11 +43,12 @@ public static class EmulatedFabricModule
         builder.AddFabricReader();
         builder.AddAgentPlumbing(o.Queue);
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton(AgentCredentials.FromText(key!));
+        builder.Services.TryAddSingleton(AgentCredentials.FromText(key!));
         builder.Services.AddSingleton<EmulatedFabricStatus>();
         builder.Services.AddSingleton<EmulatedFabric>();
         builder.Services.AddHostedService<EmulatedFabricService>();
-        builder.AddBusConsumers(x => x.AddConsumer<FaultInjectionConsumer>());
+        // Its own queue per emulated fabric host, so every host sharing a broker sees every (published) fault command.
+        builder.AddBusConsumers(x => x.AddConsumer<FaultInjectionConsumer>().Endpoint(e => e.Name = o.Queue + "-faults"));
         return builder;
     }
 

@@ -60,7 +60,9 @@ public sealed class RouteUpdateConsumer(AgentDirectory directory, ILogger<RouteU
         if (agent is null || agent.Identity.Fabric != m.Fabric)
         {
             directory.CountDrop();
-            logger.LogWarning("route update for switch '{Switch}' of fabric '{Fabric}' dropped: not served by this host", m.SwitchName, m.Fabric);
+            // Another fabric's update is another host's business; a switch of ours that we do not serve is a misroute.
+            var level = agent is null && directory.All.Any(a => a.Identity.Fabric == m.Fabric) ? LogLevel.Warning : LogLevel.Debug;
+            logger.Log(level, "route update for switch '{Switch}' of fabric '{Fabric}' dropped: not served by this host", m.SwitchName, m.Fabric);
             return Task.CompletedTask;
         }
         if (m.Payload is null || !agent.Enqueue(m.Payload))

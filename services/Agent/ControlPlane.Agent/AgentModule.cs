@@ -96,7 +96,7 @@ public static class AgentModule
         var o = new AgentOptions();
         builder.Configuration.GetSection(AgentOptions.Section).Bind(o);
         var problems = o.Problems().ToList();
-        if (problems.Count > 0) throw new InvalidOperationException("the switch agent cannot start: " + string.Join("; ", problems));
+        if (problems.Count > 0) throw new InvalidOperationException("the switch agent cannot start: " + string.Join("; ", problems) + " (or set Emulation:Enabled=true to run the emulated fabric)");
         builder.AddControlPlaneOptions<AgentOptions>(AgentOptions.Section);
         builder.AddAgentPlumbing(o.QueueName);
         builder.Services.TryAddSingleton<IDataPlane>(_ => new InMemoryDataPlane(o.Radix, new SwitchCapacity(o.MaxGroups, o.Radix, SwitchCapacity.DefaultMaxGroupSize)));

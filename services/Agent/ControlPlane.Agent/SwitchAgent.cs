@@ -46,6 +46,7 @@ public sealed class SwitchAgent : IAsyncDisposable
     private long _lastHeardTicks;
     private long _lastHelloTicks;
     private volatile bool _running;
+    private readonly long _jitterTicks;
 
     /// <summary>Creates an agent that holds nothing yet.</summary>
     /// <exception cref="FabricInputException">A missing identity field or a keepalive not positive, naming the field.</exception>
@@ -70,6 +71,8 @@ public sealed class SwitchAgent : IAsyncDisposable
         SoftwareVersion = softwareVersion;
         _state = new AgentTableState(identity.SwitchName, groupSize, dataPlane);
         SessionId = (ulong)Random.Shared.NextInt64() | 1;
+        // Up to a quarter of the interval, fixed per agent: agents started together do not all say hello in the same second.
+        _jitterTicks = (long)(KeepAlive.Ticks * 0.25 * Random.Shared.NextDouble());
         BootId = (ulong)Random.Shared.NextInt64() | 1;
     }
 
@@ -146,7 +149,7 @@ public sealed class SwitchAgent : IAsyncDisposable
         if (!_running) return false;
         var now = _time.GetUtcNow().UtcTicks;
         var quiet = Math.Max(Interlocked.Read(ref _lastHeardTicks), Interlocked.Read(ref _lastHelloTicks));
-        if (now - quiet < KeepAlive.Ticks) return false;
+        if (now - quiet < KeepAlive.Ticks + _jitterTicks) return false;
         await SayHelloAsync(cancellationToken);
         return true;
     }
