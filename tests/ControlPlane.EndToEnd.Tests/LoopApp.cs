@@ -57,6 +57,8 @@ public sealed class LoopApp : IAsyncDisposable
             ["Emulation:PeriodMs"] = "500",
             ["Emulation:CheckForwarding"] = "true",
             ["Summary:Enabled"] = "false",
+            // Failures and repairs are measured on a calm loop; adaptation has its own test.
+            ["Routing:Adaptive"] = "false",
             ["Logging:LogLevel:Default"] = "Warning",
         };
         if (extra is not null) foreach (var (k, v) in extra) settings[k] = v;
