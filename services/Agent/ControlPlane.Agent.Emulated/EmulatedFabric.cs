@@ -69,7 +69,10 @@ public sealed class EmulatedFabric : IAsyncDisposable
     private ulong[] _tx = [], _rx = [], _txPk = [], _rxPk = [], _txDrops = [], _linkDowns = [];
     private double[] _txFrac = [], _rxFrac = [], _dropFrac = [];
     private DateTimeOffset _lastSample;
-    private long _periods, _batches, _checks, _problems, _faultsRejected;
+    private long _periods, _batches, _checks, _problems, _faultsRejected, _generation, _emulations;
+    private long _emulatedGeneration = -1;
+    private EmulationResult? _last;
+    private double _lastEmulateMs;
     private string? _lastProblem;
 
     /// <summary>Creates the (empty) emulated fabric; <see cref="InitializeAsync"/> loads it.</summary>
@@ -129,6 +132,7 @@ public sealed class EmulatedFabric : IAsyncDisposable
             planes[s] = new InMemoryDataPlane(sw.Radix, SwitchCapacity.For(sw));
             agents[s] = new SwitchAgent(new AgentIdentity(_o.Fabric, sw.Name, "emu-" + sw.Name, _credentials.Issue(_o.Fabric, sw.Name)),
                 planes[s]!, 64, transport, _time, agentLog, TimeSpan.FromSeconds(_o.KeepAliveSeconds));
+            agents[s].Installed += _ => Interlocked.Increment(ref _generation);
             if (_o.CheckForwarding) agents[s].Installed += OnInstalled;
             _portOffset[s + 1] = _portOffset[s] + sw.Radix;
         }
@@ -212,11 +216,20 @@ public sealed class EmulatedFabric : IAsyncDisposable
         try
         {
             var t = b.Topology;
-            var cpu = Stopwatch.StartNew();
+            // The workload is fixed, so loads change only when a table or the physical state does: emulate only then.
+            var generation = Interlocked.Read(ref _generation);
             var physical = PhysicalSnapshot();
-            var view = InstalledView(physical);
-            var result = Emulator.Run(view, _workload, new EmulatorOptions { MaxMinRates = false });
-            var emulateMs = cpu.Elapsed.TotalMilliseconds;
+            var result = _last;
+            var emulateMs = _lastEmulateMs;
+            if (result is null || generation != _emulatedGeneration)
+            {
+                var cpu = Stopwatch.StartNew();
+                result = Emulator.Run(InstalledView(physical), _workload, new EmulatorOptions { MaxMinRates = false });
+                emulateMs = _lastEmulateMs = cpu.Elapsed.TotalMilliseconds;
+                _last = result;
+                _emulatedGeneration = generation;
+                Interlocked.Increment(ref _emulations);
+            }
 
             var now = _time.GetUtcNow();
             var dt = Math.Max(0, (now - _lastSample).TotalSeconds);
@@ -322,6 +335,7 @@ public sealed class EmulatedFabric : IAsyncDisposable
             UndeliveredBytes = r?.UndeliveredBytes ?? s.UndeliveredBytes,
             HottestLink = r?.HottestLink ?? s.HottestLink,
             LastPeriodMs = r is null ? s.LastPeriodMs : ms,
+            Emulations = Interlocked.Read(ref _emulations),
             BatchesLastPeriod = r is null ? s.BatchesLastPeriod : sent,
             BatchesSent = Interlocked.Read(ref _batches),
             ActiveFaults = active,
@@ -440,6 +454,7 @@ public sealed class EmulatedFabric : IAsyncDisposable
         {
             var changed = _linkDown[linkId] == up;
             _linkDown[linkId] = !up;
+            Interlocked.Increment(ref _generation);
             if (up)
             {
                 // The link's own faults end (a flap's up also ends its down).
@@ -469,6 +484,7 @@ public sealed class EmulatedFabric : IAsyncDisposable
             if (_switchDown[s]) return;
             _switchDown[s] = true;
             _planes[s] = null;
+            Interlocked.Increment(ref _generation);
             _agents[s].Crash();
             neighbours.AddRange(Neighbours(s));
             foreach (var (n, p) in neighbours) _linkDowns[_portOffset[n] + p - 1]++;
@@ -491,6 +507,7 @@ public sealed class EmulatedFabric : IAsyncDisposable
             _agents[s].Crash();
             _switchDown[s] = false;
             _planes[s] = plane;
+            Interlocked.Increment(ref _generation);
             // Its counters start from 0 under a new boot id.
             for (var i = _portOffset[s]; i < _portOffset[s + 1]; i++) { _tx[i] = _rx[i] = _txPk[i] = _rxPk[i] = _txDrops[i] = _linkDowns[i] = 0; _txFrac[i] = _rxFrac[i] = _dropFrac[i] = 0; }
             neighbours = wasDown ? Neighbours(s) : [];
@@ -560,8 +577,8 @@ public sealed class EmulatedFabric : IAsyncDisposable
                     Interlocked.Increment(ref _checks);
                     if (ForwardingCheck.Walk(installed, neighbour, src, key) is { } p)
                     {
-                        Interlocked.Increment(ref _problems);
                         _lastProblem = p.ToString();
+                        Interlocked.Increment(ref _problems);
                         _log.LogWarning("forwarding problem after {Switch} installed v{Version}: {Problem}", e.Current.SwitchName, e.Current.Version, p);
                         break;
                     }

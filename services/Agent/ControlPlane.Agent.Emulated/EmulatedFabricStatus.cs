@@ -89,8 +89,14 @@ public sealed record StatusSnapshot
     /// <summary>Most utilized link direction.</summary>
     public string HottestLink { get; init; } = "";
 
-    /// <summary>CPU time of the last period's emulation (building the installed view and running the emulator), ms.</summary>
+    /// <summary>
+    /// CPU time of the last emulation (building the installed view and running the emulator), ms. A period re-emulates only
+    /// when a table was installed or the physical state changed since the last one; otherwise the loads carry over.
+    /// </summary>
     public double LastPeriodMs { get; init; }
+
+    /// <summary>Emulator runs so far (at most one per period).</summary>
+    public long Emulations { get; init; }
 
     /// <summary>Telemetry batches sent in the last period.</summary>
     public int BatchesLastPeriod { get; init; }
