@@ -119,8 +119,6 @@ public sealed class RoutingServiceSuite : IBenchmarkSuite
         var update = new List<double>();
         var export = new List<double>();
         var reference = new List<double>();
-        var patch = new List<double>();
-        var digest = new List<double>();
         var encode = new List<double>();
         foreach (var link in picked.Take(20))
         {
@@ -135,16 +133,10 @@ public sealed class RoutingServiceSuite : IBenchmarkSuite
             foreach (var d in deltas) RoutingExport.ForSwitch(r2, d.SwitchId, tables[d.SwitchId]);
             reference.Add(sw.Elapsed.TotalMilliseconds);
             sw.Restart();
-            foreach (var d in deltas) TableExport.Patch(r2, tables[d.SwitchId], d);
-            patch.Add(sw.Elapsed.TotalMilliseconds);
-            sw.Restart();
-            foreach (var x in exported) _ = x.Digest;
-            digest.Add(sw.Elapsed.TotalMilliseconds);
-            sw.Restart();
             foreach (var x in exported) ControlPlane.Distribution.Wire.TableWire.ToProto(x.WithVersion(0)).ToByteArray();
             encode.Add(sw.Elapsed.TotalMilliseconds);
         }
-        output.WriteLine($"breakdown (median of 20, outside the service): engine Update {Pct(update, 0.5):N1} ms, export of changed switches: patch {Pct(patch, 0.5):N1} ms, full {Pct(export, 0.5):N1} ms (RoutingExport.ForSwitch: {Pct(reference, 0.5):N1} ms), digest {Pct(digest, 0.5):N1} ms, protobuf encode {Pct(encode, 0.5):N1} ms");
+        output.WriteLine($"breakdown (median of 20, outside the service): engine Update {Pct(update, 0.5):N1} ms, export of changed switches {Pct(export, 0.5):N1} ms (RoutingExport.ForSwitch: {Pct(reference, 0.5):N1} ms), protobuf encode {Pct(encode, 0.5):N1} ms");
     }
 
     private static void Row(TextWriter output, string name, List<double> xs) =>

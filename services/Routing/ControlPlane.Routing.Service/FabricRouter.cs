@@ -355,7 +355,7 @@ internal sealed class FabricRouter : IAsyncDisposable
         var (next, deltas) = RoutingEngine.Update(_result, _effective);
         _result = next;
         var t1 = Stopwatch.GetTimestamp();
-        var changed = Export(deltas);
+        var changed = Export(deltas.Select(d => d.SwitchId));
         var t2 = Stopwatch.GetTimestamp();
         var planes = changes.Select(c => _topology.Links[c.Key].Plane).Concat(changed.Select(s => _topology.Switches[s].Plane)).Distinct().ToList();
         await _publisher.PublishAsync(Message(next, planes.Count == 1 ? planes[0] : null, priority: true, complete: false, reason, triggers, triggeredAt, changed), ct);
@@ -420,24 +420,16 @@ internal sealed class FabricRouter : IAsyncDisposable
     /// Exports the named switches' tables and encodes them, in parallel over switches; returns those whose contents
     /// changed (their slots updated). Digests compare contents: they are needed for the wire anyway.
     /// </summary>
-    private List<int> Export(IEnumerable<int> switchIds) => Export(switchIds.Distinct().Order().ToArray(), null);
-
-    /// <summary>After an engine Update: each changed switch's previous table patched with its delta.</summary>
-    private List<int> Export(IReadOnlyList<SwitchTableDelta> deltas)
+    private List<int> Export(IEnumerable<int> switchIds)
     {
-        var ordered = deltas.OrderBy(d => d.SwitchId).ToArray();
-        return Export(ordered.Select(d => d.SwitchId).ToArray(), ordered);
-    }
-
-    private List<int> Export(int[] ids, SwitchTableDelta[]? deltas)
-    {
+        var ids = switchIds.Distinct().Order().ToArray();
         var result = _result!;
         var tables = new SwitchTable?[ids.Length];
         var wire = new byte[]?[ids.Length];
         void One(int i)
         {
             var prev = _tables[ids[i]];
-            var t = prev is not null && deltas is not null ? TableExport.Patch(result, prev, deltas[i]) : TableExport.ForSwitch(result, ids[i], prev);
+            var t = TableExport.ForSwitch(result, ids[i], prev);
             if (prev is not null && prev.Digest.SequenceEqual(t.Digest)) return;
             tables[i] = t;
             wire[i] = Encode(t);
@@ -502,7 +494,7 @@ internal sealed class FabricRouter : IAsyncDisposable
         _effective = Compose(_base, Math.Max(_effective.Version + 1, _base.Version));
         var (next, deltas) = RoutingEngine.Update(_result, _effective);
         _result = next;
-        var changed = Export(deltas);
+        var changed = Export(deltas.Select(d => d.SwitchId));
         var outOfService = ev.Changes.Any(c => c.To is { } to && !string.Equals(to, "up", StringComparison.OrdinalIgnoreCase));
         var reason = outOfService ? "drain" : "topology";
         var planes = changed.Select(s => _topology.Switches[s].Plane).Concat(ElementPlanes(ev)).Distinct().ToList();

@@ -67,57 +67,6 @@ public static class TableExport
         return new SwitchTable(sw.Name, version ?? (ulong)Math.Max(1, result.SwitchVersion(switchId)), result.GroupSize, groups.Values, routes);
     }
 
-    /// <summary>
-    /// The table of a switch after an incremental update: <paramref name="previous"/> with only the routes the engine's
-    /// delta lists replaced. Forwarding equals <see cref="ForSwitch"/>'s; unchanged routes keep their groups, a new member
-    /// set gets the lowest id no group of the previous table holds, groups no route uses any more are dropped.
-    /// </summary>
-    public static SwitchTable Patch(RoutingResult result, SwitchTable previous, SwitchTableDelta delta)
-    {
-        var topology = result.Snapshot.Topology;
-        var classes = result.Policy.Classes;
-        var routes = previous.Routes.ToBuilder();
-        var groups = previous.Groups.ToBuilder();
-        Dictionary<GroupMember[], int>? ids = null;
-        var nextId = 1;
-        foreach (var c in delta.Changes)
-        {
-            var key = new RouteKey(topology.Switches[c.Destination].Name, classes[c.ClassIndex].Name);
-            var mode = result.Mode(c.ClassIndex) == ForwardingMode.Sprayed ? SpreadMode.Spray : SpreadMode.Hash;
-            switch (c.Kind)
-            {
-                case RouteKind.Local:
-                    routes[key] = new RouteEntry(SwitchTable.LocalGroup, mode);
-                    continue;
-                case RouteKind.Forward:
-                    break;
-                default:
-                    routes.Remove(key);
-                    continue;
-            }
-            var members = new GroupMember[c.Ports.Length];
-            for (var i = 0; i < members.Length; i++) members[i] = new GroupMember(c.Ports[i], c.Weights[i]);
-            Array.Sort(members, (a, b) => a.Port != b.Port ? a.Port.CompareTo(b.Port) : a.Weight.CompareTo(b.Weight));
-            if (ids is null)
-            {
-                ids = new Dictionary<GroupMember[], int>(MembersComparer.Instance);
-                foreach (var g in previous.Groups.Values) ids[ImmutableCollectionsMarshal.AsArray(g.Members)!] = g.Id;
-            }
-            if (!ids.TryGetValue(members, out var id))
-            {
-                while (previous.Groups.ContainsKey(nextId) || groups.ContainsKey(nextId)) nextId++;
-                id = nextId++;
-                ids[members] = id;
-                groups[id] = new DistGroup(id, members);
-            }
-            routes[key] = new RouteEntry(id, mode);
-        }
-        var used = new HashSet<int>();
-        foreach (var r in routes.Values) used.Add(r.GroupId);
-        foreach (var id in groups.Keys.Where(k => !used.Contains(k)).ToList()) groups.Remove(id);
-        return new SwitchTable(previous.SwitchName, (ulong)Math.Max(1, result.SwitchVersion(delta.SwitchId)), result.GroupSize, groups.Values, routes);
-    }
-
     private sealed class MembersComparer : IEqualityComparer<GroupMember[]>
     {
         public static readonly MembersComparer Instance = new();
