@@ -22,6 +22,7 @@ public sealed class RoutingRegistry : IAsyncDisposable
     private readonly ILoggerFactory _logs;
     private readonly ILogger _log;
     private readonly Func<string, CancellationToken, Task<FabricSnapshot?>> _load;
+    private readonly Lock _ensure = new();
 
     /// <summary>Creates the registry (DI).</summary>
     public RoutingRegistry(IServiceScopeFactory scopes, IRoutesPublisher publisher, IOptions<RoutingServiceOptions> options, RoutingStatus status, TimeProvider time, ILoggerFactory logs)
@@ -55,13 +56,14 @@ public sealed class RoutingRegistry : IAsyncDisposable
     public bool Ensure(string fabric, string reason = "initial")
     {
         if (!Serves(fabric)) return false;
-        var created = false;
-        var router = _routers.GetOrAdd(fabric, f =>
+        // A lock rather than GetOrAdd's factory, which may run twice and leave a second router's loop running.
+        lock (_ensure)
         {
-            created = true;
-            return new FabricRouter(f, _load, _publisher, _options, _status.Entry(f), _time, _logs.CreateLogger<FabricRouter>(), Gone);
-        });
-        if (created) router.Post(new LoadWork(reason));
+            if (_routers.ContainsKey(fabric)) return true;
+            var router = new FabricRouter(fabric, _load, _publisher, _options, _status.Entry(fabric), _time, _logs.CreateLogger<FabricRouter>(), Gone);
+            _routers[fabric] = router;
+            router.Post(new LoadWork(reason));
+        }
         return true;
     }
 
