@@ -92,3 +92,16 @@ public sealed class RoutingLinkLoadConsumer(RoutingRegistry registry, ILogger<Ro
         return Task.CompletedTask;
     }
 }
+
+/// <summary>A late distribution asks for the complete tables again.</summary>
+public sealed class RoutesRequestedConsumer(RoutingRegistry registry, ILogger<RoutesRequestedConsumer> logger) : IConsumer<RoutesRequested>
+{
+    /// <inheritdoc/>
+    public Task Consume(ConsumeContext<RoutesRequested> context)
+    {
+        var m = context.Message;
+        if (string.IsNullOrWhiteSpace(m.Fabric) || !registry.Post(m.Fabric, new RepublishWork("requested: " + (m.Reason ?? ""))))
+            logger.LogInformation("routing: tables requested for fabric '{Fabric}' which is not routed here (yet); its first computation will publish them", m.Fabric);
+        return Task.CompletedTask;
+    }
+}

@@ -24,6 +24,9 @@ internal sealed record TopologyWork(TopologyChanged Event) : RouterWork;
 /// <summary>Link loads of one plane from telemetry.</summary>
 internal sealed record LoadsWork(LinkLoadSnapshot Snapshot) : RouterWork;
 
+/// <summary>Someone (a distribution that started late) asks for the complete current tables again.</summary>
+internal sealed record RepublishWork(string Reason) : RouterWork;
+
 /// <summary>The adaptive period may have elapsed.</summary>
 internal sealed record TickWork : RouterWork;
 
@@ -171,6 +174,7 @@ internal sealed class FabricRouter : IAsyncDisposable
         TopologyWork t => TopologyAsync(t.Event, ct),
         LoadsWork s => Loads(s.Snapshot),
         TickWork => Tick(),
+        RepublishWork r => RepublishAsync(r.Reason, ct),
         AdaptiveDone d => AdaptiveDoneAsync(d, ct),
         _ => Task.CompletedTask,
     };
@@ -245,6 +249,16 @@ internal sealed class FabricRouter : IAsyncDisposable
         Computed(reason, sw.Elapsed.TotalMilliseconds, published);
         _log.LogInformation("routing: fabric {Fabric}: {Reason} tables for {Switches} switches, routing v{Version}, topology v{Topology}, {Ms:0} ms",
             _fabric, reason, published, result.Version, _effective.Version, sw.Elapsed.TotalMilliseconds);
+    }
+
+    private async Task RepublishAsync(string reason, CancellationToken ct)
+    {
+        // Before the first computation there is nothing to repeat: that computation publishes complete tables itself.
+        if (_result is null || _topology is null) return;
+        var topology = _topology;
+        foreach (var g in Enumerable.Range(0, topology.Switches.Count).GroupBy(s => topology.Switches[s].Plane).OrderBy(g => g.Key))
+            await _publisher.PublishAsync(Message(_result, g.Key, priority: false, complete: true, reason, [], null, g.ToList()), ct);
+        _log.LogInformation("routing: fabric {Fabric}: complete tables published again ({Reason})", _fabric, reason);
     }
 
     private void ResetFor(FabricTopology topology)

@@ -40,6 +40,7 @@ public static class RoutingServiceModule
             x.AddConsumer<PortStateReportedConsumer>(typeof(PortStateReportedConsumerDefinition));
             x.AddConsumer<RoutingTopologyChangedConsumer>();
             x.AddConsumer<RoutingLinkLoadConsumer>();
+            x.AddConsumer<RoutesRequestedConsumer>();
         });
         return builder;
     }

@@ -188,3 +188,20 @@ public sealed record FaultInjectionOrdered
     /// <summary>Correlation id carried by the resulting port events (and so to <see cref="RoutesConverged"/>).</summary>
     public required string TriggerId { get; init; }
 }
+
+/// <summary>
+/// Command to routing: publish the complete current tables of a fabric again (as <see cref="RoutesComputed"/> with
+/// <see cref="RoutesComputed.Complete"/> true, one message per plane, contents unchanged). A distribution service that
+/// starts, or holds no desired table for some switches, asks: tables published before it was listening are not lost.
+/// </summary>
+public sealed record RoutesRequested
+{
+    /// <summary>Fabric name.</summary>
+    public required string Fabric { get; init; }
+
+    /// <summary>Why: "distribution-start", "missing-tables", ...</summary>
+    public required string Reason { get; init; }
+
+    /// <summary>When it was asked.</summary>
+    public DateTimeOffset RequestedAt { get; init; }
+}
