@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using ControlPlane.AllInOne;
+using ControlPlane.Hosting;
 using ControlPlane.Agent.Emulated;
 using ControlPlane.Distribution.Service;
 using ControlPlane.Hosting;

@@ -107,38 +107,6 @@ public sealed record ConvergenceReport
     public int Processors { get; init; } = Environment.ProcessorCount;
 }
 
-/// <summary>Collects RoutesConverged events for the benchmark and the end-to-end tests.</summary>
-public sealed class ConvergenceWatch
-{
-    private readonly ConcurrentDictionary<string, TaskCompletionSource<(RoutesConverged Event, long Ticks)>> _waiters = new(StringComparer.Ordinal);
-
-    /// <summary>Every event seen.</summary>
-    public ConcurrentQueue<RoutesConverged> Seen { get; } = new();
-
-    /// <summary>A task completed by the first RoutesConverged carrying the trigger id (register before injecting).</summary>
-    public Task<(RoutesConverged Event, long Ticks)> WaitFor(string triggerId) =>
-        _waiters.GetOrAdd(triggerId, _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
-
-    internal void On(RoutesConverged m)
-    {
-        var now = Stopwatch.GetTimestamp();
-        Seen.Enqueue(m);
-        foreach (var id in m.TriggerIds)
-            if (_waiters.TryRemove(id, out var w)) w.TrySetResult((m, now));
-    }
-}
-
-/// <summary>Feeds <see cref="ConvergenceWatch"/>.</summary>
-public sealed class ConvergenceProbe(ConvergenceWatch watch) : IConsumer<RoutesConverged>
-{
-    /// <inheritdoc/>
-    public Task Consume(ConsumeContext<RoutesConverged> context)
-    {
-        watch.On(context.Message);
-        return Task.CompletedTask;
-    }
-}
-
 /// <summary>
 /// Runs the whole loop in this process (every module, one emulated agent per switch) on a fresh store, waits for the
 /// first tables to be installed everywhere, watches the load against the bound for some periods, then fails and
