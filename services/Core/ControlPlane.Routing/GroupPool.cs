@@ -35,6 +35,7 @@ internal sealed class GroupPool
     public int Count => _groups;
     public int MemberCount => _members;
     public int Owner(int g) => _owner[g];
+    public ulong Hash(int g) => _hash[g];
     public ReadOnlySpan<int> Ports(int g) => _ports.AsSpan(_start[g], _count[g]);
     public ReadOnlySpan<int> Weights(int g) => _weights.AsSpan(_start[g], _count[g]);
     public ReadOnlyMemory<int> PortsMemory(int g) => _ports.AsMemory(_start[g], _count[g]);
@@ -50,11 +51,11 @@ internal sealed class GroupPool
         for (var i = 0; i < ports.Length; i++)
         {
             if (weights[i] <= 0) continue;
-            h = (h ^ (ulong)ports[i]) * 1099511628211UL;
-            h = (h ^ (ulong)weights[i]) * 1099511628211UL;
+            // One multiply per member (port and weight packed): the hash only places the group in the table.
+            h = (h ^ ((ulong)(uint)ports[i] << 32 | (uint)weights[i])) * 0x9E3779B97F4A7C15UL;
             m++;
         }
-        h ^= h >> 29;
+        h ^= h >> 32;
         var mask = _table.Length - 1;
         var slot = (int)(h & (ulong)mask);
         while (true)

@@ -145,8 +145,21 @@ public static class RoutingEngine
                 var oldE = oldT.Entries[pairs[k].Old];
                 var newE = newT.Entries[pairs[k].New];
                 var n = 0;
+                // Neighbouring destinations (one pod) often map to the same pair of groups: compare each pair once.
+                int lastA = int.MinValue, lastB = int.MinValue;
+                var lastSame = false;
                 for (var d = 0; d < dc; d++)
-                    if (!SameGroup(oldT.Groups, oldE[i * dc + d], newT.Groups, newE[i * dc + d])) changed[k * dc + n++] = d;
+                {
+                    var a = oldE[i * dc + d];
+                    var b = newE[i * dc + d];
+                    if (a != lastA || b != lastB)
+                    {
+                        lastA = a;
+                        lastB = b;
+                        lastSame = SameGroup(oldT.Groups, a, newT.Groups, b);
+                    }
+                    if (!lastSame) changed[k * dc + n++] = d;
+                }
                 changedCount[k] = n;
                 any |= n > 0;
             }
@@ -174,7 +187,8 @@ public static class RoutingEngine
     private static bool SameGroup(GroupPool pa, int a, GroupPool pb, int b)
     {
         if (a < 0 || b < 0) return a == b;
-        return pa.Ports(a).SequenceEqual(pb.Ports(b)) && pa.Weights(a).SequenceEqual(pb.Weights(b));
+        // Both pools hash (owner, members) alike, so different hashes mean different groups.
+        return pa.Hash(a) == pb.Hash(b) && pa.Ports(a).SequenceEqual(pb.Ports(b)) && pa.Weights(a).SequenceEqual(pb.Weights(b));
     }
 
     private static void Check(FabricSnapshot snapshot, TrafficPolicy policy, LinkLoads? loads, RoutingOptions options)
@@ -234,11 +248,16 @@ public static class RoutingEngine
         private readonly int[] _fdist;
         private readonly int[] _dist;
         private readonly double[][] _eff;      // per layer
+        private readonly double[][] _share;    // per layer: eff(n) / fanIn(n), set with eff so each member term is one min
+        private readonly double[][] _term;     // per layer, per member slot: the member's term from the last Sum
+        private readonly double[] _capEff;     // per entry: capacity, divided over the destinations below for down links
         private readonly double[][] _prevEff;  // per layer, the previous destination's down region
         private readonly int[] _prevMark;
         private readonly int[] _prevDist;
         private readonly int[] _prevMc;
         private readonly bool[] _upCarry;
+        private readonly int[] _candCount;   // per switch: lower neighbours routing down that reached it (this destination)
+        private readonly int[] _candEntry;   // per switch: the entry toward the first of them
         private int _prevDownCount;
         private int _iter;
         private int _memberTop;
@@ -254,9 +273,13 @@ public static class RoutingEngine
         private double[] _raw = new double[64];
         private int[] _w = new int[64];
         private int[] _ports = new int[64];
-        private readonly ulong[] _memoKey;
         private readonly int[] _memoGroup;
         private readonly int[] _memoStamp;
+        private readonly int[] _memoSalt;
+        private readonly int[] _memoCount;
+        private int[][]? _memoEntries;   // per layer, at AdjStart[x]: the member entries of x's last group
+        private long[][]? _memoRaw;      // per layer, at AdjStart[x]: the raw weights (bits) of x's last group
+        private bool _memoOn;
         private int _memoEpoch;
         private int _destSalt;
         private int _layerIndex;
@@ -303,21 +326,45 @@ public static class RoutingEngine
                     for (var e = g.AdjStart[s]; e < g.DownEnd[s]; e++) if (_usable[e]) _downDest[s] += _downDest[g.Nbr[e]];
                 }
             }
+            // Per-destination capacity of a link down into n: it carries traffic for every destination below n, so a
+            // spine that lost core links is not sent more than its remaining core links can carry for all its leaves.
+            // (Up links carry every other destination alike, which scales all alternatives equally: no division.)
+            _capEff = new double[g.Nbr.Length];
+            for (var p = 0; p < g.PlaneCount; p++)
+            {
+                if (planes is not null && !planes[p]) continue;
+                foreach (var s in g.PlaneSwitches[p])
+                {
+                    for (var e = g.AdjStart[s]; e < g.DownEnd[s]; e++) _capEff[e] = g.Cap[e] / Math.Max(1, _downDest[g.Nbr[e]]);
+                    for (var e = g.DownEnd[s]; e < g.AdjStart[s + 1]; e++) _capEff[e] = g.Cap[e];
+                }
+            }
             _stamp = new int[n];
             _phase = new byte[n];
             _fdist = new int[n];
             _dist = new int[n];
             _eff = new double[layers.Length][];
             _prevEff = new double[layers.Length][];
-            for (var i = 0; i < layers.Length; i++) { _eff[i] = new double[n]; _prevEff[i] = new double[n]; }
+            _share = new double[layers.Length][];
+            _term = new double[layers.Length][];
+            for (var i = 0; i < layers.Length; i++)
+            {
+                _eff[i] = new double[n];
+                _prevEff[i] = new double[n];
+                _share[i] = new double[n];
+                _term[i] = IsWeighted(layers[i]) ? new double[Math.Max(16, g.Nbr.Length)] : [];
+            }
             _prevMark = new int[n];
             _prevDist = new int[n];
             _prevMc = new int[n];
             _upCarry = new bool[n];
+            _candCount = new int[n];
+            _candEntry = new int[n];
             _memberStart = new int[n];
             _memberCount = new int[n];
             _memberBuf = new int[Math.Max(16, g.Nbr.Length)];
-            _memoKey = new ulong[n * layers.Length];
+            _memoSalt = new int[n * layers.Length];
+            _memoCount = new int[n * layers.Length];
             _memoGroup = new int[n * layers.Length];
             _memoStamp = new int[n * layers.Length];
             _buckets = new List<int>[g.MaxTier + 2];
@@ -344,6 +391,19 @@ public static class RoutingEngine
             var prevSalt = int.MinValue;
             var dPrev = -1;
             _memoEpoch = plane + 1;
+            var salts = new HashSet<int>();
+            _memoOn = false;
+            for (var di = 0; di < dc && !_memoOn; di++)
+            {
+                var grp = g.Topology.Switches[dests[di]].Group;
+                _memoOn = !salts.Add(grp >= 0 ? grp : di);
+            }
+            if (_memoOn && _memoEntries is null)
+            {
+                _memoEntries = new int[_layers.Length][];
+                _memoRaw = new long[_layers.Length][];
+                for (var i = 0; i < _layers.Length; i++) { _memoEntries[i] = new int[_memberBuf.Length]; _memoRaw[i] = new long[_memberBuf.Length]; }
+            }
             for (var di = 0; di < dc; di++)
             {
                 var d = dests[di];
@@ -446,7 +506,7 @@ public static class RoutingEngine
             _memberStart[dPrev] = start;
             _memberCount[dPrev] = _memberTop - start;
             for (var li = 0; li < _layers.Length; li++)
-                if (IsWeighted(_layers[li])) _eff[li][dPrev] = Sum(dPrev, li);
+                if (IsWeighted(_layers[li])) SetEff(dPrev, li);
             _upCarry[dPrev] = true;
             _upCarry[d] = false;
             return true;
@@ -474,37 +534,45 @@ public static class RoutingEngine
                 {
                     var x = bucket[bi];
                     _downOrder.Add(x);
+                    // Members: the lower neighbours on shortest down paths. Every lower neighbour that routes down has
+                    // been taken from an earlier bucket and counted itself here; with one such neighbour that is the
+                    // member, otherwise scan.
+                    _memberStart[x] = memberTop;
+                    if (x == d) { _memberCount[x] = 0; _dist[x] = 0; }
+                    else if (_candCount[x] == 1)
+                    {
+                        var c = _candEntry[x];
+                        _memberBuf[memberTop++] = c;
+                        _dist[x] = _dist[g.Nbr[c]] + 1;
+                        _memberCount[x] = 1;
+                    }
+                    else
+                    {
+                        var best = int.MaxValue;
+                        for (var e = g.AdjStart[x]; e < g.DownEnd[x]; e++)
+                        {
+                            if (!_usable[e]) continue;
+                            var n = g.Nbr[e];
+                            if (_stamp[n] != cur || _phase[n] is not (PhaseDown or PhaseLocal)) continue;
+                            var dn = _dist[n];
+                            if (dn < best) { best = dn; memberTop = _memberStart[x]; }
+                            if (dn == best) _memberBuf[memberTop++] = e;
+                        }
+                        _dist[x] = best + 1;
+                        _memberCount[x] = memberTop - _memberStart[x];
+                    }
                     for (var e = g.UpStart[x]; e < g.AdjStart[x + 1]; e++)
                     {
                         if (!_usable[e]) continue;
                         var n = g.Nbr[e];
-                        if (_stamp[n] == cur) continue;
+                        if (_stamp[n] == cur) { _candCount[n]++; continue; }
                         _stamp[n] = cur;
                         _phase[n] = PhaseDown;
+                        _candCount[n] = 1;
+                        _candEntry[n] = g.Rev[e];
                         _buckets[Math.Min(g.Tier[n], _buckets.Length - 1)].Add(n);
                     }
                 }
-            }
-            // Members of down-phase switches: the lower neighbours on shortest down paths (lower tiers are done first).
-            foreach (var x in _downOrder)
-            {
-                _memberStart[x] = memberTop;
-                if (x == d) { _memberCount[x] = 0; _dist[x] = 0; continue; }
-                var best = int.MaxValue;
-                for (var e = g.AdjStart[x]; e < g.DownEnd[x]; e++)
-                {
-                    if (!_usable[e]) continue;
-                    var n = g.Nbr[e];
-                    if (_stamp[n] == cur && _phase[n] is PhaseDown or PhaseLocal) best = Math.Min(best, _dist[n]);
-                }
-                for (var e = g.AdjStart[x]; e < g.DownEnd[x]; e++)
-                {
-                    if (!_usable[e]) continue;
-                    var n = g.Nbr[e];
-                    if (_stamp[n] == cur && _phase[n] is PhaseDown or PhaseLocal && _dist[n] == best) _memberBuf[memberTop++] = e;
-                }
-                _dist[x] = best + 1;
-                _memberCount[x] = memberTop - _memberStart[x];
             }
             _memberTop = memberTop;
         }
@@ -525,15 +593,12 @@ public static class RoutingEngine
                 {
                     if (!_usable[e]) continue;
                     var n = g.Nbr[e];
-                    if (_stamp[n] == cur) best = Math.Min(best, _dist[n]);
+                    if (_stamp[n] != cur) continue;
+                    var dn = _dist[n];
+                    if (dn < best) { best = dn; memberTop = start; }
+                    if (dn == best) _memberBuf[memberTop++] = e;
                 }
                 if (best == int.MaxValue) { _pending.Add(x); continue; }
-                for (var e = g.UpStart[x]; e < g.AdjStart[x + 1]; e++)
-                {
-                    if (!_usable[e]) continue;
-                    var n = g.Nbr[e];
-                    if (_stamp[n] == cur && _dist[n] == best) _memberBuf[memberTop++] = e;
-                }
                 _dist[x] = best + 1;
                 _stamp[x] = cur;
                 _phase[x] = PhaseUp;
@@ -581,26 +646,43 @@ public static class RoutingEngine
         /// <summary>eff(x) of layer li for the down-phase switches, from d upward.</summary>
         private void EffectiveDown(int d, int li)
         {
-            var eff = _eff[li];
-            eff[d] = double.PositiveInfinity;
-            foreach (var x in _downOrder) if (x != d) eff[x] = Sum(x, li);
+            _eff[li][d] = double.PositiveInfinity;
+            _share[li][d] = double.PositiveInfinity / FanIn(d);
+            foreach (var x in _downOrder) if (x != d) SetEff(x, li);
         }
 
         /// <summary>eff(x) of layer li for the up-phase switches, from the top down.</summary>
         private void EffectiveUp(int li)
         {
-            var eff = _eff[li];
-            foreach (var x in _upOrder) eff[x] = Sum(x, li);
+            foreach (var x in _upOrder) SetEff(x, li);
         }
 
-        private double Sum(int x, int li)
+        /// <summary>
+        /// eff(x) = the sum of its members' terms, each min(capacity, eff(n) / fanIn(n)) times the weigher's factor.
+        /// The terms are kept for <see cref="Group"/>, and x's share for the switches that route through x; x's phase
+        /// and members are final here, and its members' shares were set before (lower tiers, or higher ones, first).
+        /// </summary>
+        private void SetEff(int x, int li)
         {
             double s = 0;
             var ms = _memberStart[x];
+            var mc = _memberCount[x];
             var w = _layers[li].Weigher;
-            var eff = _eff[li];
-            for (var i = 0; i < _memberCount[x]; i++) s += Term(_memberBuf[ms + i], w, eff);
-            return s;
+            var share = _share[li];
+            var term = _term[li];
+            var nbr = _g.Nbr;
+            var cap = _capEff;
+            var buf = _memberBuf;
+            for (var i = 0; i < mc; i++)
+            {
+                var e = buf[ms + i];
+                var t = Math.Min(cap[e], share[nbr[e]]);
+                if (w is not null) t *= Math.Clamp(w.Factor(_g.LinkOf[e], _g.AToB[e]), 1e-6, 1.0);
+                term[ms + i] = t;
+                s += t;
+            }
+            _eff[li][x] = s;
+            share[x] = s / FanIn(x);
         }
 
         /// <summary>
@@ -614,20 +696,6 @@ public static class RoutingEngine
             if (_phase[n] == PhaseUp) f = _liveDown[n];
             else f = _liveUp[n] > 0 ? _liveUp[n] : _liveDown[n] - _memberCount[n];
             return Math.Max(1, f);
-        }
-
-        private double Term(int e, ILinkWeigher? weigher, double[] eff)
-        {
-            var n = _g.Nbr[e];
-            var share = eff[n] / FanIn(n);
-            // Per-destination capacity of a link down into n: it carries traffic for every destination below n, so a
-            // spine that lost core links is not sent more than its remaining core links can carry for all its leaves.
-            // (Up links carry every other destination alike, which scales all alternatives equally: no division.)
-            var x = _g.Nbr[_g.Rev[e]];
-            var dests = e < _g.DownEnd[x] ? _downDest[n] : 1;
-            var t = Math.Min(_g.Cap[e] / Math.Max(1, dests), share);
-            if (weigher is not null) t *= Math.Clamp(weigher.Factor(_g.LinkOf[e], _g.AToB[e]), 1e-6, 1.0);
-            return t;
         }
 
         private int Group(GroupPool pool, int x, LayerKey layer, bool weighted)
@@ -648,10 +716,18 @@ public static class RoutingEngine
                 // The K least-loaded members; ties rotate with the destination so pinned flows spread over paths.
                 var rot = _destSalt % m;
                 raw.Clear();
-                // Without loads every member ties at load 0, so the ranks alone pick: members rot, rot+1, ... (mod m).
+                // Without loads every member ties at load 0, so the ranks alone pick: members rot, rot+1, ... (mod m),
+                // in member order with the buckets of PinnedBuckets; the pool leaves out the unpicked (zero) members anyway.
                 if (_loads is null)
                 {
-                    for (var k = 0; k < layer.Pinned; k++) raw[(rot + k) % m] = 1;
+                    var k = layer.Pinned;
+                    var each = _options.GroupSize / k;
+                    var extra = _options.GroupSize - each * k;
+                    var n = 0;
+                    // Picked indices in increasing order: the wrapped ones (below rot + k - m) first, then rot onward.
+                    for (var i = 0; i < rot + k - m; i++) { ports[n] = ports[i]; w[n++] = each + (extra-- > 0 ? 1 : 0); }
+                    for (var i = rot; i < Math.Min(m, rot + k); i++) { ports[n] = ports[i]; w[n++] = each + (extra-- > 0 ? 1 : 0); }
+                    return pool.Intern(x, ports[..n], w[..n]);
                 }
                 else
                 {
@@ -675,24 +751,29 @@ public static class RoutingEngine
                 return pool.Intern(x, ports, w);
             }
             if (weighted)
-                for (var i = 0; i < m; i++) raw[i] = Term(_memberBuf[ms + i], layer.Weigher, _eff[_layerIndex]);
+                _term[_layerIndex].AsSpan(ms, m).CopyTo(raw);
             else
                 for (var i = 0; i < m; i++) raw[i] = 1;
-            // Per-switch memo: consecutive destinations often give the same members and weights.
-            var key = (ulong)m * 0x9E3779B97F4A7C15UL ^ (ulong)_destSalt * 0xC2B2AE3D27D4EB4FUL;
-            for (var i = 0; i < m; i++)
-            {
-                key = (key ^ (ulong)BitConverter.DoubleToInt64Bits(raw[i])) * 1099511628211UL;
-                key = (key ^ (ulong)ports[i]) * 1099511628211UL;
-            }
+            // Per-switch memo: consecutive destinations of one pod often give the same members and weights. The
+            // offset below depends on the salt, so only a call with the same salt can hit; planes whose destinations
+            // all have their own salt (two-tier trees) skip it.
             var mi = _layerIndex * _g.SwitchCount + x;
-            if (_memoKey[mi] == key && _memoStamp[mi] == _memoEpoch) return _memoGroup[mi];
+            var members = _memberBuf.AsSpan(ms, m);
+            var rawBits = System.Runtime.InteropServices.MemoryMarshal.Cast<double, long>(raw);
+            if (_memoOn && _memoStamp[mi] == _memoEpoch && _memoSalt[mi] == _destSalt && _memoCount[mi] == m
+                && members.SequenceEqual(_memoEntries![_layerIndex].AsSpan(g.AdjStart[x], m))
+                && rawBits.SequenceEqual(_memoRaw![_layerIndex].AsSpan(g.AdjStart[x], m)))
+                return _memoGroup[mi];
             // Low-discrepancy offset per (switch, destination group): leftover buckets rotate over the members across
             // groups. Destinations of one pod share an offset so their groups stay identical (fewer distinct groups).
             var offset = _destSalt * 0.6180339887498949 + g.LocalIndex[x] * 0.7548776662466927;
             BucketWeights.Normalize(raw, w, _options.GroupSize, offset);
             var gid = pool.Intern(x, ports, w);
-            _memoKey[mi] = key;
+            if (!_memoOn) return gid;
+            members.CopyTo(_memoEntries![_layerIndex].AsSpan(g.AdjStart[x], m));
+            rawBits.CopyTo(_memoRaw![_layerIndex].AsSpan(g.AdjStart[x], m));
+            _memoSalt[mi] = _destSalt;
+            _memoCount[mi] = m;
             _memoGroup[mi] = gid;
             _memoStamp[mi] = _memoEpoch;
             return gid;
