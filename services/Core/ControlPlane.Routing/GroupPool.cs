@@ -21,12 +21,13 @@ internal sealed class GroupPool
     {
         groups = Math.Max(256, groups);
         members = Math.Max(1024, members);
-        _owner = new int[groups];
-        _start = new int[groups];
-        _count = new int[groups];
-        _hash = new ulong[groups];
-        _ports = new int[members];
-        _weights = new int[members];
+        // Written before read: no need to clear them (a plane's pool is about a megabyte on MPFT).
+        _owner = GC.AllocateUninitializedArray<int>(groups);
+        _start = GC.AllocateUninitializedArray<int>(groups);
+        _count = GC.AllocateUninitializedArray<int>(groups);
+        _hash = GC.AllocateUninitializedArray<ulong>(groups);
+        _ports = GC.AllocateUninitializedArray<int>(members);
+        _weights = GC.AllocateUninitializedArray<int>(members);
         var table = 1024;
         while (table < groups * 2) table *= 2;
         _table = new int[table];
@@ -46,15 +47,21 @@ internal sealed class GroupPool
     /// <summary>The id of the group with these members at this switch, adding it when new. Zero-weight members are left out.</summary>
     public int Intern(int owner, ReadOnlySpan<int> ports, ReadOnlySpan<int> weights)
     {
+        // Two independent chains of one multiply per member (port and weight packed), alternating over the kept members
+        // so the hash depends only on the group, and is not bound by the multiply latency.
         var h = 1469598103934665603UL ^ (ulong)owner * 0x9E3779B97F4A7C15UL;
+        var h2 = 0x2545F4914F6CDD1DUL;
         var m = 0;
         for (var i = 0; i < ports.Length; i++)
         {
-            if (weights[i] <= 0) continue;
-            // One multiply per member (port and weight packed): the hash only places the group in the table.
-            h = (h ^ ((ulong)(uint)ports[i] << 32 | (uint)weights[i])) * 0x9E3779B97F4A7C15UL;
+            var wi = weights[i];
+            if (wi <= 0) continue;
+            var v = (ulong)(uint)ports[i] << 32 | (uint)wi;
+            if ((m & 1) == 0) h = (h ^ v) * 0x9E3779B97F4A7C15UL;
+            else h2 = (h2 ^ v) * 0xC2B2AE3D27D4EB4FUL;
             m++;
         }
+        h ^= h2 * 0x165667B19E3779F9UL;
         h ^= h >> 32;
         var mask = _table.Length - 1;
         var slot = (int)(h & (ulong)mask);
@@ -136,9 +143,17 @@ public static class BucketWeights
     {
         var m = raw.Length;
         if (m == 0) return;
+        Span<double> frac = m <= 256 ? stackalloc double[m] : new double[m];
+        var given = Floors(raw, result, frac, groupSize);
+        Finish(result, frac, given, groupSize, offset);
+    }
+
+    /// <summary>First step of <see cref="Normalize"/>: each member's floor and fractional part; returns the buckets given.</summary>
+    internal static int Floors(ReadOnlySpan<double> raw, Span<int> result, Span<double> frac, int groupSize)
+    {
+        var m = raw.Length;
         double sum = 0;
         for (var i = 0; i < m; i++) sum += raw[i];
-        Span<double> frac = m <= 256 ? stackalloc double[m] : new double[m];
         var given = 0;
         for (var i = 0; i < m; i++)
         {
@@ -148,15 +163,24 @@ public static class BucketWeights
             frac[i] = q - w;
             given += w;
         }
+        return given;
+    }
+
+    /// <summary>Second step of <see cref="Normalize"/>: the leftover buckets from the offset (overwrites <paramref name="frac"/>).</summary>
+    internal static void Finish(Span<int> result, Span<double> frac, int given, int groupSize, double offset)
+    {
+        var m = result.Length;
         var acc = offset - Math.Floor(offset);
-        for (var i = 0; i < m && given < groupSize; i++)
+        // Systematic sampling; once every bucket is given no member takes one, so the loop need not stop early.
+        for (var i = 0; i < m; i++)
         {
             acc += frac[i];
-            if (acc < 1 - 1e-9) continue;
-            acc -= 1;
-            result[i]++;
-            frac[i] = -1;
-            given++;
+            var take = !(acc < 1 - 1e-9) & given < groupSize;
+            var t = take ? 1 : 0;
+            acc -= t;
+            result[i] += t;
+            given += t;
+            frac[i] = take ? -1 : frac[i];
         }
         for (; given < groupSize; given++)
         {

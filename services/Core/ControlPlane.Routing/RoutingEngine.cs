@@ -38,6 +38,7 @@ public static class RoutingEngine
         var ctx = new Workspace(graph, snapshot, loads, options, layers);
         var planes = new PlaneTables[graph.PlaneCount];
         for (var p = 0; p < planes.Length; p++) planes[p] = ctx.ComputePlane(p, p > 0 ? planes[p - 1] : null);
+        ctx.Release();
         var version = options.Version ?? snapshot.Version;
         var health = new PlaneHealth[graph.PlaneCount];
         for (var p = 0; p < health.Length; p++) health[p] = PlaneHealth.Compute(graph, snapshot, p, planes[p]);
@@ -115,6 +116,7 @@ public static class RoutingEngine
             health[p] = PlaneHealth.Compute(graph, next, p, planes[p]);
             Diff(graph, previous.Policy, classLayer, previous.Planes[p], previous.ClassLayer, planes[p], version, deltas, switchVersions);
         }
+        ctx?.Release();
         var result = new RoutingResult(graph, next, previous.Policy, loads, options, version, layers, classLayer, planes, health, switchVersions);
         return (result, deltas);
     }
@@ -251,6 +253,7 @@ public static class RoutingEngine
         private readonly double[][] _share;    // per layer: eff(n) / fanIn(n), set with eff so each member term is one min
         private readonly double[][] _term;     // per layer, per member slot: the member's term from the last Sum
         private readonly double[] _capEff;     // per entry: capacity, divided over the destinations below for down links
+        private readonly RoutingGraph.Scratch _scratch;
         private readonly double[][] _prevEff;  // per layer, the previous destination's down region
         private readonly int[] _prevMark;
         private readonly int[] _prevDist;
@@ -273,6 +276,12 @@ public static class RoutingEngine
         private double[] _raw = new double[64];
         private int[] _w = new int[64];
         private int[] _ports = new int[64];
+        private double[] _frac = new double[64];
+        private long[] _roundRaw = new long[64];
+        private int[] _roundFloor = new int[64];
+        private double[] _roundFrac = new double[64];
+        private int _roundCount = -1;
+        private int _roundGiven;
         private readonly int[] _memoGroup;
         private readonly int[] _memoStamp;
         private readonly int[] _memoSalt;
@@ -292,7 +301,8 @@ public static class RoutingEngine
             _options = options;
             _layers = layers;
             var n = g.SwitchCount;
-            _usable = new bool[g.Nbr.Length];
+            _scratch = g.RentScratch();
+            _usable = _scratch.Usable;
             _switchUp = new bool[n];
             _liveDeg = new int[n];
             _liveUp = new int[n];
@@ -329,7 +339,7 @@ public static class RoutingEngine
             // Per-destination capacity of a link down into n: it carries traffic for every destination below n, so a
             // spine that lost core links is not sent more than its remaining core links can carry for all its leaves.
             // (Up links carry every other destination alike, which scales all alternatives equally: no division.)
-            _capEff = new double[g.Nbr.Length];
+            _capEff = _scratch.CapEff;
             for (var p = 0; p < g.PlaneCount; p++)
             {
                 if (planes is not null && !planes[p]) continue;
@@ -352,7 +362,7 @@ public static class RoutingEngine
                 _eff[i] = new double[n];
                 _prevEff[i] = new double[n];
                 _share[i] = new double[n];
-                _term[i] = IsWeighted(layers[i]) ? new double[Math.Max(16, g.Nbr.Length)] : [];
+                _term[i] = IsWeighted(layers[i]) ? _scratch.Doubles(i) : [];
             }
             _prevMark = new int[n];
             _prevDist = new int[n];
@@ -362,7 +372,7 @@ public static class RoutingEngine
             _candEntry = new int[n];
             _memberStart = new int[n];
             _memberCount = new int[n];
-            _memberBuf = new int[Math.Max(16, g.Nbr.Length)];
+            _memberBuf = _scratch.MemberBuf;
             _memoSalt = new int[n * layers.Length];
             _memoCount = new int[n * layers.Length];
             _memoGroup = new int[n * layers.Length];
@@ -370,6 +380,9 @@ public static class RoutingEngine
             _buckets = new List<int>[g.MaxTier + 2];
             for (var i = 0; i < _buckets.Length; i++) _buckets[i] = [];
         }
+
+        /// <summary>Hands the per-entry scratch arrays back to the graph for the next computation; the workspace is done.</summary>
+        public void Release() => _g.ReturnScratch(_scratch);
 
         /// <param name="plane">Plane id.</param>
         /// <param name="sizeHint">Tables of a plane of similar size (the previous tables of this plane, or another plane), to size the group pool; null for none.</param>
@@ -402,7 +415,7 @@ public static class RoutingEngine
             {
                 _memoEntries = new int[_layers.Length][];
                 _memoRaw = new long[_layers.Length][];
-                for (var i = 0; i < _layers.Length; i++) { _memoEntries[i] = new int[_memberBuf.Length]; _memoRaw[i] = new long[_memberBuf.Length]; }
+                for (var i = 0; i < _layers.Length; i++) { _memoEntries[i] = _scratch.Ints(i); _memoRaw[i] = _scratch.Longs(i); }
             }
             for (var di = 0; di < dc; di++)
             {
@@ -767,7 +780,7 @@ public static class RoutingEngine
             // Low-discrepancy offset per (switch, destination group): leftover buckets rotate over the members across
             // groups. Destinations of one pod share an offset so their groups stay identical (fewer distinct groups).
             var offset = _destSalt * 0.6180339887498949 + g.LocalIndex[x] * 0.7548776662466927;
-            BucketWeights.Normalize(raw, w, _options.GroupSize, offset);
+            Round(raw, w, offset);
             var gid = pool.Intern(x, ports, w);
             if (!_memoOn) return gid;
             members.CopyTo(_memoEntries![_layerIndex].AsSpan(g.AdjStart[x], m));
@@ -777,6 +790,32 @@ public static class RoutingEngine
             _memoGroup[mi] = gid;
             _memoStamp[mi] = _memoEpoch;
             return gid;
+        }
+
+        /// <summary>
+        /// <see cref="BucketWeights.Normalize"/>, keeping the floors and fractions of the last raw weights: the switches
+        /// of one tier mostly see the same raw weights toward a destination and differ only in the offset.
+        /// </summary>
+        private void Round(Span<double> raw, Span<int> w, double offset)
+        {
+            var m = raw.Length;
+            if (m == 0) return;
+            if (_roundRaw.Length < m)
+            {
+                _roundRaw = new long[m * 2]; _roundFloor = new int[m * 2]; _roundFrac = new double[m * 2]; _frac = new double[m * 2];
+                _roundCount = -1;
+            }
+            var bits = System.Runtime.InteropServices.MemoryMarshal.Cast<double, long>(raw);
+            if (_roundCount != m || !bits.SequenceEqual(_roundRaw.AsSpan(0, m)))
+            {
+                _roundGiven = BucketWeights.Floors(raw, _roundFloor.AsSpan(0, m), _roundFrac.AsSpan(0, m), _options.GroupSize);
+                bits.CopyTo(_roundRaw);
+                _roundCount = m;
+            }
+            _roundFloor.AsSpan(0, m).CopyTo(w);
+            var frac = _frac.AsSpan(0, m);
+            _roundFrac.AsSpan(0, m).CopyTo(frac);
+            BucketWeights.Finish(w, frac, _roundGiven, _options.GroupSize, offset);
         }
 
         private static void PinnedBuckets(ReadOnlySpan<double> raw, Span<int> w, int groupSize)
