@@ -12,7 +12,7 @@ internal sealed class GroupPool
     private ulong[] _hash;
     private int[] _ports;
     private int[] _weights;
-    private int[] _table; // open addressing: group id + 1, 0 = empty
+    private ulong[] _table; // open addressing: high half of the hash, then group id + 1 in the low half; 0 = empty
     private int _groups;
     private int _members;
 
@@ -30,7 +30,7 @@ internal sealed class GroupPool
         _weights = GC.AllocateUninitializedArray<int>(members);
         var table = 1024;
         while (table < groups * 2) table *= 2;
-        _table = new int[table];
+        _table = new ulong[table];
     }
 
     public int Count => _groups;
@@ -42,7 +42,7 @@ internal sealed class GroupPool
     public ReadOnlyMemory<int> PortsMemory(int g) => _ports.AsMemory(_start[g], _count[g]);
     public ReadOnlyMemory<int> WeightsMemory(int g) => _weights.AsMemory(_start[g], _count[g]);
 
-    public long ApproximateBytes => (long)_owner.Length * 20 + (long)_ports.Length * 8 + (long)_table.Length * 4;
+    public long ApproximateBytes => (long)_owner.Length * 20 + (long)_ports.Length * 8 + (long)_table.Length * 8;
 
     /// <summary>The id of the group with these members at this switch, adding it when new. Zero-weight members are left out.</summary>
     public int Intern(int owner, ReadOnlySpan<int> ports, ReadOnlySpan<int> weights)
@@ -65,11 +65,17 @@ internal sealed class GroupPool
         h ^= h >> 32;
         var mask = _table.Length - 1;
         var slot = (int)(h & (ulong)mask);
+        var tag = h & 0xFFFFFFFF00000000UL;
         while (true)
         {
-            var g = _table[slot] - 1;
-            if (g < 0) break;
-            if (_hash[g] == h && _owner[g] == owner && _count[g] == m && Same(g, ports, weights)) return g;
+            var e = _table[slot];
+            if (e == 0) break;
+            // The tag spares a look at the group's arrays (a cache miss on large pools) for most other groups.
+            if ((e & 0xFFFFFFFF00000000UL) == tag)
+            {
+                var g = (int)(uint)e - 1;
+                if (_hash[g] == h && _owner[g] == owner && _count[g] == m && Same(g, ports, weights)) return g;
+            }
             slot = (slot + 1) & mask;
         }
         if (_groups == _owner.Length)
@@ -97,7 +103,7 @@ internal sealed class GroupPool
             _weights[_members] = weights[i];
             _members++;
         }
-        _table[slot] = id + 1;
+        _table[slot] = tag | (uint)(id + 1);
         if (_groups * 2 > _table.Length) Rehash();
         return id;
     }
@@ -116,13 +122,13 @@ internal sealed class GroupPool
 
     private void Rehash()
     {
-        _table = new int[_table.Length * 2];
+        _table = new ulong[_table.Length * 2];
         var mask = _table.Length - 1;
         for (var g = 0; g < _groups; g++)
         {
             var slot = (int)(_hash[g] & (ulong)mask);
             while (_table[slot] != 0) slot = (slot + 1) & mask;
-            _table[slot] = g + 1;
+            _table[slot] = (_hash[g] & 0xFFFFFFFF00000000UL) | (uint)(g + 1);
         }
     }
 }

@@ -400,6 +400,7 @@ public static class RoutingEngine
             }
             var pool = sizeHint is null ? new GroupPool() : new GroupPool(sizeHint.Groups.Count + sizeHint.Groups.Count / 8, sizeHint.Groups.MemberCount + sizeHint.Groups.MemberCount / 8);
             var fallbackUsed = new byte[dc];
+            var reused = new bool[dc];
             var chain = false;           // the previous destination was computed and needed no fallback
             var prevSalt = int.MinValue;
             var dPrev = -1;
@@ -445,12 +446,10 @@ public static class RoutingEngine
                     foreach (var x in _downOrder) if (x != d) ent[g.LocalIndex[x] * dc + di] = Group(pool, x, layer, weighted);
                     if (reuse)
                     {
-                        // Same down region, same states: every other switch keeps the previous destination's group.
-                        for (var i = 0; i < switches.Length; i++)
-                        {
-                            var x = switches[i];
-                            if (_stamp[x] != _cur && x != dPrev) ent[i * dc + di] = ent[i * dc + di - 1];
-                        }
+                        // Same down region, same states: every other switch keeps the previous destination's group. The
+                        // copy is done row by row at the end (a column walk touches a cache line per switch); the entries
+                        // written here are never NoRoute, so the ones left at NoRoute are those to copy.
+                        reused[di] = true;
                         ent[g.LocalIndex[dPrev] * dc + di] = Group(pool, dPrev, layer, weighted);
                         continue;
                     }
@@ -471,6 +470,11 @@ public static class RoutingEngine
                 prevSalt = _destSalt;
                 dPrev = d;
             }
+            if (Array.IndexOf(reused, true) >= 0)
+                foreach (var ent in entries)
+                    for (var row = 0; row < ent.Length; row += dc)
+                        for (var di = 1; di < dc; di++)
+                            if (reused[di] && ent[row + di] == (int)RouteKind.NoRoute) ent[row + di] = ent[row + di - 1];
             return new PlaneTables(plane, switches, dests, entries, pool, fallbackUsed);
         }
 
@@ -723,9 +727,9 @@ public static class RoutingEngine
             var raw = _raw.AsSpan(0, m);
             var ports = _ports.AsSpan(0, m);
             var w = _w.AsSpan(0, m);
-            for (var i = 0; i < m; i++) ports[i] = g.PortOf[_memberBuf[ms + i]];
             if (layer.Kind == PathWeighting.Pinned && m > layer.Pinned)
             {
+                for (var i = 0; i < m; i++) ports[i] = g.PortOf[_memberBuf[ms + i]];
                 // The K least-loaded members; ties rotate with the destination so pinned flows spread over paths.
                 var rot = _destSalt % m;
                 raw.Clear();
@@ -763,20 +767,24 @@ public static class RoutingEngine
                 PinnedBuckets(raw, w, _options.GroupSize);
                 return pool.Intern(x, ports, w);
             }
-            if (weighted)
-                _term[_layerIndex].AsSpan(ms, m).CopyTo(raw);
-            else
-                for (var i = 0; i < m; i++) raw[i] = 1;
+            Span<double> src = raw;
+            if (weighted) src = _term[_layerIndex].AsSpan(ms, m);
+            else raw.Fill(1);
             // Per-switch memo: consecutive destinations of one pod often give the same members and weights. The
             // offset below depends on the salt, so only a call with the same salt can hit; planes whose destinations
             // all have their own salt (two-tier trees) skip it.
             var mi = _layerIndex * _g.SwitchCount + x;
             var members = _memberBuf.AsSpan(ms, m);
-            var rawBits = System.Runtime.InteropServices.MemoryMarshal.Cast<double, long>(raw);
-            if (_memoOn && _memoStamp[mi] == _memoEpoch && _memoSalt[mi] == _destSalt && _memoCount[mi] == m
-                && members.SequenceEqual(_memoEntries![_layerIndex].AsSpan(g.AdjStart[x], m))
-                && rawBits.SequenceEqual(_memoRaw![_layerIndex].AsSpan(g.AdjStart[x], m)))
-                return _memoGroup[mi];
+            var rawBits = System.Runtime.InteropServices.MemoryMarshal.Cast<double, long>(src);
+            if (_memoOn && _memoStamp[mi] == _memoEpoch && _memoSalt[mi] == _destSalt && _memoCount[mi] == m)
+            {
+                var at = g.AdjStart[x];
+                if (m == 1 ? members[0] == _memoEntries![_layerIndex][at] && rawBits[0] == _memoRaw![_layerIndex][at]
+                    : members.SequenceEqual(_memoEntries![_layerIndex].AsSpan(at, m)) && rawBits.SequenceEqual(_memoRaw![_layerIndex].AsSpan(at, m)))
+                    return _memoGroup[mi];
+            }
+            if (weighted) src.CopyTo(raw);
+            for (var i = 0; i < m; i++) ports[i] = g.PortOf[_memberBuf[ms + i]];
             // Low-discrepancy offset per (switch, destination group): leftover buckets rotate over the members across
             // groups. Destinations of one pod share an offset so their groups stay identical (fewer distinct groups).
             var offset = _destSalt * 0.6180339887498949 + g.LocalIndex[x] * 0.7548776662466927;
