@@ -808,6 +808,8 @@ public static class RoutingEngine
         {
             var m = raw.Length;
             if (m == 0) return;
+            // One member always gets every bucket (its share rounds to the group size or one below, and the leftover goes to it).
+            if (m == 1) { w[0] = _options.GroupSize; return; }
             if (_roundRaw.Length < m)
             {
                 _roundRaw = new long[m * 2]; _roundFloor = new int[m * 2]; _roundFrac = new double[m * 2]; _frac = new double[m * 2];
