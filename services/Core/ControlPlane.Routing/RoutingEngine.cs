@@ -289,6 +289,9 @@ public static class RoutingEngine
         private int[][]? _memoEntries;   // per layer, at AdjStart[x]: the member entries of x's last group
         private long[][]? _memoRaw;      // per layer, at AdjStart[x]: the raw weights (bits) of x's last group
         private bool _memoOn;
+        private readonly int[] _memoColumn;  // destination index of the memo's last use
+        private int _column;                 // destination index being computed
+        private bool _sameAsPrevious;        // the last Group call gave the group the memo gave for the previous destination
         private int _memoEpoch;
         private int _destSalt;
         private int _layerIndex;
@@ -374,6 +377,7 @@ public static class RoutingEngine
             _memberCount = new int[n];
             _memberBuf = _scratch.MemberBuf;
             _memoSalt = new int[n * layers.Length];
+            _memoColumn = new int[n * layers.Length];
             _memoCount = new int[n * layers.Length];
             _memoGroup = new int[n * layers.Length];
             _memoStamp = new int[n * layers.Length];
@@ -424,6 +428,7 @@ public static class RoutingEngine
                 if (!_switchUp[d]) { chain = false; continue; }
                 var grp = g.Topology.Switches[d].Group;
                 _destSalt = grp >= 0 ? grp : di;
+                _column = di;
                 SupportDown(d);
                 for (var li = 0; li < _layers.Length; li++)
                     if (IsWeighted(_layers[li])) EffectiveDown(d, li);
@@ -443,7 +448,15 @@ public static class RoutingEngine
                     var ent = entries[li];
                     var weighted = IsWeighted(layer);
                     ent[g.LocalIndex[d] * dc + di] = (int)RouteKind.Local;
-                    foreach (var x in _downOrder) if (x != d) ent[g.LocalIndex[x] * dc + di] = Group(pool, x, layer, weighted);
+                    foreach (var x in _downOrder)
+                    {
+                        if (x == d) continue;
+                        var gid = Group(pool, x, layer, weighted);
+                        // In a reused column the row pass copies the previous destination's entry into every entry left
+                        // at NoRoute: a group the memo gave for the previous destination too need not be written here
+                        // (a column write misses the cache on every switch of a large plane).
+                        if (!(reuse && _sameAsPrevious)) ent[g.LocalIndex[x] * dc + di] = gid;
+                    }
                     if (reuse)
                     {
                         // Same down region, same states: every other switch keeps the previous destination's group. The
@@ -717,6 +730,7 @@ public static class RoutingEngine
 
         private int Group(GroupPool pool, int x, LayerKey layer, bool weighted)
         {
+            _sameAsPrevious = false;
             var g = _g;
             var m = _memberCount[x];
             var ms = _memberStart[x];
@@ -781,7 +795,11 @@ public static class RoutingEngine
                 var at = g.AdjStart[x];
                 if (m == 1 ? members[0] == _memoEntries![_layerIndex][at] && rawBits[0] == _memoRaw![_layerIndex][at]
                     : members.SequenceEqual(_memoEntries![_layerIndex].AsSpan(at, m)) && rawBits.SequenceEqual(_memoRaw![_layerIndex].AsSpan(at, m)))
+                {
+                    _sameAsPrevious = _memoColumn[mi] == _column - 1;
+                    _memoColumn[mi] = _column;
                     return _memoGroup[mi];
+                }
             }
             if (weighted) src.CopyTo(raw);
             for (var i = 0; i < m; i++) ports[i] = g.PortOf[_memberBuf[ms + i]];
@@ -797,6 +815,7 @@ public static class RoutingEngine
             _memoCount[mi] = m;
             _memoGroup[mi] = gid;
             _memoStamp[mi] = _memoEpoch;
+            _memoColumn[mi] = _column;
             return gid;
         }
 
