@@ -258,6 +258,7 @@ public static class RoutingEngine
         private readonly int[] _prevMark;
         private readonly int[] _prevDist;
         private readonly int[] _prevMc;
+        private readonly int[] _prevMember;  // the first member entry in the previous destination's down region
         private readonly bool[] _upCarry;
         private readonly int[] _candCount;   // per switch: lower neighbours routing down that reached it (this destination)
         private readonly int[] _candEntry;   // per switch: the entry toward the first of them
@@ -370,6 +371,7 @@ public static class RoutingEngine
             _prevMark = new int[n];
             _prevDist = new int[n];
             _prevMc = new int[n];
+            _prevMember = new int[n];
             _upCarry = new bool[n];
             _candCount = new int[n];
             _candEntry = new int[n];
@@ -451,6 +453,9 @@ public static class RoutingEngine
                     foreach (var x in _downOrder)
                     {
                         if (x == d) continue;
+                        // A one-member group is that member with every bucket in every layer: with the member of the
+                        // previous destination it is the previous group, which the row pass copies.
+                        if (reuse && _memberCount[x] == 1 && _prevMark[x] == _iter && _prevMember[x] == _memberBuf[_memberStart[x]]) continue;
                         var gid = Group(pool, x, layer, weighted);
                         // In a reused column the row pass copies the previous destination's entry into every entry left
                         // at NoRoute: a group the memo gave for the previous destination too need not be written here
@@ -476,6 +481,7 @@ public static class RoutingEngine
                     _prevMark[x] = _iter;
                     _prevDist[x] = _dist[x];
                     _prevMc[x] = _memberCount[x];
+                    _prevMember[x] = _memberCount[x] > 0 ? _memberBuf[_memberStart[x]] : -1;
                     for (var li = 0; li < _layers.Length; li++) _prevEff[li][x] = _eff[li][x];
                 }
                 _prevDownCount = _downOrder.Count;
