@@ -151,7 +151,7 @@ public static class BucketWeights
         if (m == 0) return;
         Span<double> frac = m <= 256 ? stackalloc double[m] : new double[m];
         var given = Floors(raw, result, frac, groupSize);
-        Finish(result, frac, given, groupSize, offset);
+        Finish(result, frac, given, result, groupSize, offset);
     }
 
     /// <summary>First step of <see cref="Normalize"/>: each member's floor and fractional part; returns the buckets given.</summary>
@@ -172,10 +172,14 @@ public static class BucketWeights
         return given;
     }
 
-    /// <summary>Second step of <see cref="Normalize"/>: the leftover buckets from the offset (overwrites <paramref name="frac"/>).</summary>
-    internal static void Finish(Span<int> result, Span<double> frac, int given, int groupSize, double offset)
+    /// <summary>
+    /// Second step of <see cref="Normalize"/>: the leftover buckets, from the floors and fractions of the first step
+    /// (<paramref name="floors"/> may be <paramref name="result"/> itself; neither input is changed otherwise).
+    /// </summary>
+    internal static void Finish(ReadOnlySpan<int> floors, ReadOnlySpan<double> frac, int given, Span<int> result, int groupSize, double offset)
     {
         var m = result.Length;
+        Span<bool> taken = m <= 256 ? stackalloc bool[m] : new bool[m];
         var acc = offset - Math.Floor(offset);
         // Systematic sampling; once every bucket is given no member takes one, so the loop need not stop early.
         for (var i = 0; i < m; i++)
@@ -184,16 +188,22 @@ public static class BucketWeights
             var take = !(acc < 1 - 1e-9) & given < groupSize;
             var t = take ? 1 : 0;
             acc -= t;
-            result[i] += t;
+            result[i] = floors[i] + t;
             given += t;
-            frac[i] = take ? -1 : frac[i];
+            taken[i] = take;
         }
+        // Rounding left some over: the largest fractions not yet taken (a taken member counts as -1, below them all).
         for (; given < groupSize; given++)
         {
             var best = 0;
-            for (var i = 1; i < m; i++) if (frac[i] > frac[best]) best = i;
+            var bestFrac = taken[0] ? -1 : frac[0];
+            for (var i = 1; i < m; i++)
+            {
+                var f = taken[i] ? -1 : frac[i];
+                if (f > bestFrac) { best = i; bestFrac = f; }
+            }
             result[best]++;
-            frac[best] = -1;
+            taken[best] = true;
         }
         if (m > groupSize) return;
         for (var i = 0; i < m; i++)

@@ -277,7 +277,6 @@ public static class RoutingEngine
         private double[] _raw = new double[64];
         private int[] _w = new int[64];
         private int[] _ports = new int[64];
-        private double[] _frac = new double[64];
         private long[] _roundRaw = new long[64];
         private int[] _roundFloor = new int[64];
         private double[] _roundFrac = new double[64];
@@ -749,7 +748,6 @@ public static class RoutingEngine
             var w = _w.AsSpan(0, m);
             if (layer.Kind == PathWeighting.Pinned && m > layer.Pinned)
             {
-                for (var i = 0; i < m; i++) ports[i] = g.PortOf[_memberBuf[ms + i]];
                 // The K least-loaded members; ties rotate with the destination so pinned flows spread over paths.
                 var rot = _destSalt % m;
                 raw.Clear();
@@ -762,12 +760,13 @@ public static class RoutingEngine
                     var extra = _options.GroupSize - each * k;
                     var n = 0;
                     // Picked indices in increasing order: the wrapped ones (below rot + k - m) first, then rot onward.
-                    for (var i = 0; i < rot + k - m; i++) { ports[n] = ports[i]; w[n++] = each + (extra-- > 0 ? 1 : 0); }
-                    for (var i = rot; i < Math.Min(m, rot + k); i++) { ports[n] = ports[i]; w[n++] = each + (extra-- > 0 ? 1 : 0); }
+                    for (var i = 0; i < rot + k - m; i++) { ports[n] = g.PortOf[_memberBuf[ms + i]]; w[n++] = each + (extra-- > 0 ? 1 : 0); }
+                    for (var i = rot; i < Math.Min(m, rot + k); i++) { ports[n] = g.PortOf[_memberBuf[ms + i]]; w[n++] = each + (extra-- > 0 ? 1 : 0); }
                     return pool.Intern(x, ports[..n], w[..n]);
                 }
                 else
                 {
+                    for (var i = 0; i < m; i++) ports[i] = g.PortOf[_memberBuf[ms + i]];
                     for (var k = 0; k < layer.Pinned; k++)
                     {
                         var best = -1;
@@ -837,7 +836,7 @@ public static class RoutingEngine
             if (m == 1) { w[0] = _options.GroupSize; return; }
             if (_roundRaw.Length < m)
             {
-                _roundRaw = new long[m * 2]; _roundFloor = new int[m * 2]; _roundFrac = new double[m * 2]; _frac = new double[m * 2];
+                _roundRaw = new long[m * 2]; _roundFloor = new int[m * 2]; _roundFrac = new double[m * 2];
                 _roundCount = -1;
             }
             var bits = System.Runtime.InteropServices.MemoryMarshal.Cast<double, long>(raw);
@@ -847,10 +846,7 @@ public static class RoutingEngine
                 bits.CopyTo(_roundRaw);
                 _roundCount = m;
             }
-            _roundFloor.AsSpan(0, m).CopyTo(w);
-            var frac = _frac.AsSpan(0, m);
-            _roundFrac.AsSpan(0, m).CopyTo(frac);
-            BucketWeights.Finish(w, frac, _roundGiven, _options.GroupSize, offset);
+            BucketWeights.Finish(_roundFloor.AsSpan(0, m), _roundFrac.AsSpan(0, m), _roundGiven, w, _options.GroupSize, offset);
         }
 
         private static void PinnedBuckets(ReadOnlySpan<double> raw, Span<int> w, int groupSize)
