@@ -400,7 +400,7 @@ public static class RoutingEngine
             var entries = new int[_layers.Length][];
             for (var i = 0; i < entries.Length; i++)
             {
-                entries[i] = new int[switches.Length * dc];
+                entries[i] = GC.AllocateUninitializedArray<int>(switches.Length * dc); // filled right below: no need to clear it first
                 Array.Fill(entries[i], (int)RouteKind.NoRoute);
             }
             var pool = sizeHint is null ? new GroupPool() : new GroupPool(sizeHint.Groups.Count + sizeHint.Groups.Count / 8, sizeHint.Groups.MemberCount + sizeHint.Groups.MemberCount / 8);
