@@ -12,7 +12,7 @@ internal sealed class GroupPool
     private ulong[] _hash;
     private int[] _ports;
     private int[] _weights;
-    private int[] _table; // open addressing: group id + 1, 0 = empty
+    private ulong[] _table; // open addressing: high half of the hash, then group id + 1 in the low half; 0 = empty
     private int _groups;
     private int _members;
 
@@ -21,47 +21,61 @@ internal sealed class GroupPool
     {
         groups = Math.Max(256, groups);
         members = Math.Max(1024, members);
-        _owner = new int[groups];
-        _start = new int[groups];
-        _count = new int[groups];
-        _hash = new ulong[groups];
-        _ports = new int[members];
-        _weights = new int[members];
+        // Written before read: no need to clear them (a plane's pool is about a megabyte on MPFT).
+        _owner = GC.AllocateUninitializedArray<int>(groups);
+        _start = GC.AllocateUninitializedArray<int>(groups);
+        _count = GC.AllocateUninitializedArray<int>(groups);
+        _hash = GC.AllocateUninitializedArray<ulong>(groups);
+        _ports = GC.AllocateUninitializedArray<int>(members);
+        _weights = GC.AllocateUninitializedArray<int>(members);
         var table = 1024;
         while (table < groups * 2) table *= 2;
-        _table = new int[table];
+        _table = new ulong[table];
     }
 
     public int Count => _groups;
     public int MemberCount => _members;
     public int Owner(int g) => _owner[g];
+    public ulong Hash(int g) => _hash[g];
     public ReadOnlySpan<int> Ports(int g) => _ports.AsSpan(_start[g], _count[g]);
     public ReadOnlySpan<int> Weights(int g) => _weights.AsSpan(_start[g], _count[g]);
     public ReadOnlyMemory<int> PortsMemory(int g) => _ports.AsMemory(_start[g], _count[g]);
     public ReadOnlyMemory<int> WeightsMemory(int g) => _weights.AsMemory(_start[g], _count[g]);
 
-    public long ApproximateBytes => (long)_owner.Length * 20 + (long)_ports.Length * 8 + (long)_table.Length * 4;
+    public long ApproximateBytes => (long)_owner.Length * 20 + (long)_ports.Length * 8 + (long)_table.Length * 8;
 
     /// <summary>The id of the group with these members at this switch, adding it when new. Zero-weight members are left out.</summary>
     public int Intern(int owner, ReadOnlySpan<int> ports, ReadOnlySpan<int> weights)
     {
+        // Two independent chains of one multiply per member (port and weight packed), alternating over the kept members
+        // so the hash depends only on the group, and is not bound by the multiply latency.
         var h = 1469598103934665603UL ^ (ulong)owner * 0x9E3779B97F4A7C15UL;
+        var h2 = 0x2545F4914F6CDD1DUL;
         var m = 0;
         for (var i = 0; i < ports.Length; i++)
         {
-            if (weights[i] <= 0) continue;
-            h = (h ^ (ulong)ports[i]) * 1099511628211UL;
-            h = (h ^ (ulong)weights[i]) * 1099511628211UL;
+            var wi = weights[i];
+            if (wi <= 0) continue;
+            var v = (ulong)(uint)ports[i] << 32 | (uint)wi;
+            if ((m & 1) == 0) h = (h ^ v) * 0x9E3779B97F4A7C15UL;
+            else h2 = (h2 ^ v) * 0xC2B2AE3D27D4EB4FUL;
             m++;
         }
-        h ^= h >> 29;
+        h ^= h2 * 0x165667B19E3779F9UL;
+        h ^= h >> 32;
         var mask = _table.Length - 1;
         var slot = (int)(h & (ulong)mask);
+        var tag = h & 0xFFFFFFFF00000000UL;
         while (true)
         {
-            var g = _table[slot] - 1;
-            if (g < 0) break;
-            if (_hash[g] == h && _owner[g] == owner && _count[g] == m && Same(g, ports, weights)) return g;
+            var e = _table[slot];
+            if (e == 0) break;
+            // The tag spares a look at the group's arrays (a cache miss on large pools) for most other groups.
+            if ((e & 0xFFFFFFFF00000000UL) == tag)
+            {
+                var g = (int)(uint)e - 1;
+                if (_hash[g] == h && _owner[g] == owner && _count[g] == m && Same(g, ports, weights)) return g;
+            }
             slot = (slot + 1) & mask;
         }
         if (_groups == _owner.Length)
@@ -89,7 +103,7 @@ internal sealed class GroupPool
             _weights[_members] = weights[i];
             _members++;
         }
-        _table[slot] = id + 1;
+        _table[slot] = tag | (uint)(id + 1);
         if (_groups * 2 > _table.Length) Rehash();
         return id;
     }
@@ -108,13 +122,13 @@ internal sealed class GroupPool
 
     private void Rehash()
     {
-        _table = new int[_table.Length * 2];
+        _table = new ulong[_table.Length * 2];
         var mask = _table.Length - 1;
         for (var g = 0; g < _groups; g++)
         {
             var slot = (int)(_hash[g] & (ulong)mask);
             while (_table[slot] != 0) slot = (slot + 1) & mask;
-            _table[slot] = g + 1;
+            _table[slot] = (_hash[g] & 0xFFFFFFFF00000000UL) | (uint)(g + 1);
         }
     }
 }
@@ -135,9 +149,17 @@ public static class BucketWeights
     {
         var m = raw.Length;
         if (m == 0) return;
+        Span<double> frac = m <= 256 ? stackalloc double[m] : new double[m];
+        var given = Floors(raw, result, frac, groupSize);
+        Finish(result, frac, given, result, groupSize, offset);
+    }
+
+    /// <summary>First step of <see cref="Normalize"/>: each member's floor and fractional part; returns the buckets given.</summary>
+    internal static int Floors(ReadOnlySpan<double> raw, Span<int> result, Span<double> frac, int groupSize)
+    {
+        var m = raw.Length;
         double sum = 0;
         for (var i = 0; i < m; i++) sum += raw[i];
-        Span<double> frac = m <= 256 ? stackalloc double[m] : new double[m];
         var given = 0;
         for (var i = 0; i < m; i++)
         {
@@ -147,22 +169,41 @@ public static class BucketWeights
             frac[i] = q - w;
             given += w;
         }
+        return given;
+    }
+
+    /// <summary>
+    /// Second step of <see cref="Normalize"/>: the leftover buckets, from the floors and fractions of the first step
+    /// (<paramref name="floors"/> may be <paramref name="result"/> itself; neither input is changed otherwise).
+    /// </summary>
+    internal static void Finish(ReadOnlySpan<int> floors, ReadOnlySpan<double> frac, int given, Span<int> result, int groupSize, double offset)
+    {
+        var m = result.Length;
+        Span<bool> taken = m <= 256 ? stackalloc bool[m] : new bool[m];
         var acc = offset - Math.Floor(offset);
-        for (var i = 0; i < m && given < groupSize; i++)
+        // Systematic sampling; once every bucket is given no member takes one, so the loop need not stop early.
+        for (var i = 0; i < m; i++)
         {
             acc += frac[i];
-            if (acc < 1 - 1e-9) continue;
-            acc -= 1;
-            result[i]++;
-            frac[i] = -1;
-            given++;
+            var take = !(acc < 1 - 1e-9) & given < groupSize;
+            var t = take ? 1 : 0;
+            acc -= t;
+            result[i] = floors[i] + t;
+            given += t;
+            taken[i] = take;
         }
+        // Rounding left some over: the largest fractions not yet taken (a taken member counts as -1, below them all).
         for (; given < groupSize; given++)
         {
             var best = 0;
-            for (var i = 1; i < m; i++) if (frac[i] > frac[best]) best = i;
+            var bestFrac = taken[0] ? -1 : frac[0];
+            for (var i = 1; i < m; i++)
+            {
+                var f = taken[i] ? -1 : frac[i];
+                if (f > bestFrac) { best = i; bestFrac = f; }
+            }
             result[best]++;
-            frac[best] = -1;
+            taken[best] = true;
         }
         if (m > groupSize) return;
         for (var i = 0; i < m; i++)

@@ -23,7 +23,7 @@ public sealed record PlaneHealth(int Plane, string Name, double SwitchLinkCapaci
         var topo = snap.Topology;
         double live = 0, total = 0;
         var liveSw = 0;
-        var leafUp = new Dictionary<int, double>();
+        var leafUp = new double[tables.Switches.Length]; // per local index; 0 for switches that are not destinations
         foreach (var s in tables.Switches)
         {
             if (snap.SwitchState(s).CarriesTraffic) liveSw++;
@@ -36,17 +36,19 @@ public sealed record PlaneHealth(int Plane, string Name, double SwitchLinkCapaci
                 total += g.Cap[e];
                 if (usable) live += g.Cap[e];
             }
-            if (g.DestIndex[s] >= 0) leafUp[s] = tu > 0 ? lu / tu : (snap.SwitchState(s).CarriesTraffic ? 1 : 0);
+            if (g.DestIndex[s] >= 0) leafUp[g.LocalIndex[s]] = tu > 0 ? lu / tu : (snap.SwitchState(s).CarriesTraffic ? 1 : 0);
         }
         var unreachable = 0;
         var dc = tables.Dests.Length;
         var entries = tables.Entries[0];
-        foreach (var src in tables.Dests)
+        var destUp = new bool[dc];
+        for (var di = 0; di < dc; di++) destUp[di] = snap.SwitchState(tables.Dests[di]).CarriesTraffic;
+        for (var si = 0; si < dc; si++)
         {
-            if (!snap.SwitchState(src).CarriesTraffic) continue;
-            var li = g.LocalIndex[src];
+            if (!destUp[si]) continue;
+            var row = g.LocalIndex[tables.Dests[si]] * dc;
             for (var di = 0; di < dc; di++)
-                if (entries[li * dc + di] == (int)RouteKind.NoRoute && snap.SwitchState(tables.Dests[di]).CarriesTraffic) unreachable++;
+                if (entries[row + di] == (int)RouteKind.NoRoute && destUp[di]) unreachable++;
         }
         var node = new double[topo.Hosts.Count];
         var nics = new int[topo.Hosts.Count];
@@ -58,7 +60,7 @@ public sealed record PlaneHealth(int Plane, string Name, double SwitchLinkCapaci
                 var link = topo.Links[l];
                 var h = link.A.IsHost ? link.A.Device : link.B.Device;
                 nics[h]++;
-                if (snap.IsLinkUsable(l)) node[h] += leafUp.GetValueOrDefault(s, 0);
+                if (snap.IsLinkUsable(l)) node[h] += leafUp[g.LocalIndex[s]];
             }
         }
         var min = 1.0;

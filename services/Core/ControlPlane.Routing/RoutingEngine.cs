@@ -38,6 +38,7 @@ public static class RoutingEngine
         var ctx = new Workspace(graph, snapshot, loads, options, layers);
         var planes = new PlaneTables[graph.PlaneCount];
         for (var p = 0; p < planes.Length; p++) planes[p] = ctx.ComputePlane(p, p > 0 ? planes[p - 1] : null);
+        ctx.Release();
         var version = options.Version ?? snapshot.Version;
         var health = new PlaneHealth[graph.PlaneCount];
         for (var p = 0; p < health.Length; p++) health[p] = PlaneHealth.Compute(graph, snapshot, p, planes[p]);
@@ -115,6 +116,7 @@ public static class RoutingEngine
             health[p] = PlaneHealth.Compute(graph, next, p, planes[p]);
             Diff(graph, previous.Policy, classLayer, previous.Planes[p], previous.ClassLayer, planes[p], version, deltas, switchVersions);
         }
+        ctx?.Release();
         var result = new RoutingResult(graph, next, previous.Policy, loads, options, version, layers, classLayer, planes, health, switchVersions);
         return (result, deltas);
     }
@@ -145,8 +147,21 @@ public static class RoutingEngine
                 var oldE = oldT.Entries[pairs[k].Old];
                 var newE = newT.Entries[pairs[k].New];
                 var n = 0;
+                // Neighbouring destinations (one pod) often map to the same pair of groups: compare each pair once.
+                int lastA = int.MinValue, lastB = int.MinValue;
+                var lastSame = false;
                 for (var d = 0; d < dc; d++)
-                    if (!SameGroup(oldT.Groups, oldE[i * dc + d], newT.Groups, newE[i * dc + d])) changed[k * dc + n++] = d;
+                {
+                    var a = oldE[i * dc + d];
+                    var b = newE[i * dc + d];
+                    if (a != lastA || b != lastB)
+                    {
+                        lastA = a;
+                        lastB = b;
+                        lastSame = SameGroup(oldT.Groups, a, newT.Groups, b);
+                    }
+                    if (!lastSame) changed[k * dc + n++] = d;
+                }
                 changedCount[k] = n;
                 any |= n > 0;
             }
@@ -174,7 +189,8 @@ public static class RoutingEngine
     private static bool SameGroup(GroupPool pa, int a, GroupPool pb, int b)
     {
         if (a < 0 || b < 0) return a == b;
-        return pa.Ports(a).SequenceEqual(pb.Ports(b)) && pa.Weights(a).SequenceEqual(pb.Weights(b));
+        // Both pools hash (owner, members) alike, so different hashes mean different groups.
+        return pa.Hash(a) == pb.Hash(b) && pa.Ports(a).SequenceEqual(pb.Ports(b)) && pa.Weights(a).SequenceEqual(pb.Weights(b));
     }
 
     private static void Check(FabricSnapshot snapshot, TrafficPolicy policy, LinkLoads? loads, RoutingOptions options)
@@ -234,11 +250,18 @@ public static class RoutingEngine
         private readonly int[] _fdist;
         private readonly int[] _dist;
         private readonly double[][] _eff;      // per layer
+        private readonly double[][] _share;    // per layer: eff(n) / fanIn(n), set with eff so each member term is one min
+        private readonly double[][] _term;     // per layer, per member slot: the member's term from the last Sum
+        private readonly double[] _capEff;     // per entry: capacity, divided over the destinations below for down links
+        private readonly RoutingGraph.Scratch _scratch;
         private readonly double[][] _prevEff;  // per layer, the previous destination's down region
         private readonly int[] _prevMark;
         private readonly int[] _prevDist;
         private readonly int[] _prevMc;
+        private readonly int[] _prevMember;  // the first member entry in the previous destination's down region
         private readonly bool[] _upCarry;
+        private readonly int[] _candCount;   // per switch: lower neighbours routing down that reached it (this destination)
+        private readonly int[] _candEntry;   // per switch: the entry toward the first of them
         private int _prevDownCount;
         private int _iter;
         private int _memberTop;
@@ -254,9 +277,21 @@ public static class RoutingEngine
         private double[] _raw = new double[64];
         private int[] _w = new int[64];
         private int[] _ports = new int[64];
-        private readonly ulong[] _memoKey;
+        private long[] _roundRaw = new long[64];
+        private int[] _roundFloor = new int[64];
+        private double[] _roundFrac = new double[64];
+        private int _roundCount = -1;
+        private int _roundGiven;
         private readonly int[] _memoGroup;
         private readonly int[] _memoStamp;
+        private readonly int[] _memoSalt;
+        private readonly int[] _memoCount;
+        private int[][]? _memoEntries;   // per layer, at AdjStart[x]: the member entries of x's last group
+        private long[][]? _memoRaw;      // per layer, at AdjStart[x]: the raw weights (bits) of x's last group
+        private bool _memoOn;
+        private readonly int[] _memoColumn;  // destination index of the memo's last use
+        private int _column;                 // destination index being computed
+        private bool _sameAsPrevious;        // the last Group call gave the group the memo gave for the previous destination
         private int _memoEpoch;
         private int _destSalt;
         private int _layerIndex;
@@ -269,7 +304,8 @@ public static class RoutingEngine
             _options = options;
             _layers = layers;
             var n = g.SwitchCount;
-            _usable = new bool[g.Nbr.Length];
+            _scratch = g.RentScratch();
+            _usable = _scratch.Usable;
             _switchUp = new bool[n];
             _liveDeg = new int[n];
             _liveUp = new int[n];
@@ -303,26 +339,55 @@ public static class RoutingEngine
                     for (var e = g.AdjStart[s]; e < g.DownEnd[s]; e++) if (_usable[e]) _downDest[s] += _downDest[g.Nbr[e]];
                 }
             }
+            // Per-destination capacity of a link down into n: it carries traffic for every destination below n, so a
+            // spine that lost core links is not sent more than its remaining core links can carry for all its leaves.
+            // (Up links carry every other destination alike, which scales all alternatives equally: no division.)
+            _capEff = _scratch.CapEff;
+            for (var p = 0; p < g.PlaneCount; p++)
+            {
+                if (planes is not null && !planes[p]) continue;
+                foreach (var s in g.PlaneSwitches[p])
+                {
+                    for (var e = g.AdjStart[s]; e < g.DownEnd[s]; e++) _capEff[e] = g.Cap[e] / Math.Max(1, _downDest[g.Nbr[e]]);
+                    for (var e = g.DownEnd[s]; e < g.AdjStart[s + 1]; e++) _capEff[e] = g.Cap[e];
+                }
+            }
             _stamp = new int[n];
             _phase = new byte[n];
             _fdist = new int[n];
             _dist = new int[n];
             _eff = new double[layers.Length][];
             _prevEff = new double[layers.Length][];
-            for (var i = 0; i < layers.Length; i++) { _eff[i] = new double[n]; _prevEff[i] = new double[n]; }
+            _share = new double[layers.Length][];
+            _term = new double[layers.Length][];
+            for (var i = 0; i < layers.Length; i++)
+            {
+                _eff[i] = new double[n];
+                _prevEff[i] = new double[n];
+                _share[i] = new double[n];
+                _term[i] = IsWeighted(layers[i]) ? _scratch.Doubles(i) : [];
+            }
             _prevMark = new int[n];
             _prevDist = new int[n];
             _prevMc = new int[n];
+            _prevMember = new int[n];
             _upCarry = new bool[n];
+            _candCount = new int[n];
+            _candEntry = new int[n];
             _memberStart = new int[n];
             _memberCount = new int[n];
-            _memberBuf = new int[Math.Max(16, g.Nbr.Length)];
-            _memoKey = new ulong[n * layers.Length];
+            _memberBuf = _scratch.MemberBuf;
+            _memoSalt = new int[n * layers.Length];
+            _memoColumn = new int[n * layers.Length];
+            _memoCount = new int[n * layers.Length];
             _memoGroup = new int[n * layers.Length];
             _memoStamp = new int[n * layers.Length];
             _buckets = new List<int>[g.MaxTier + 2];
             for (var i = 0; i < _buckets.Length; i++) _buckets[i] = [];
         }
+
+        /// <summary>Hands the per-entry scratch arrays back to the graph for the next computation; the workspace is done.</summary>
+        public void Release() => _g.ReturnScratch(_scratch);
 
         /// <param name="plane">Plane id.</param>
         /// <param name="sizeHint">Tables of a plane of similar size (the previous tables of this plane, or another plane), to size the group pool; null for none.</param>
@@ -335,21 +400,36 @@ public static class RoutingEngine
             var entries = new int[_layers.Length][];
             for (var i = 0; i < entries.Length; i++)
             {
-                entries[i] = new int[switches.Length * dc];
+                entries[i] = GC.AllocateUninitializedArray<int>(switches.Length * dc); // filled right below: no need to clear it first
                 Array.Fill(entries[i], (int)RouteKind.NoRoute);
             }
             var pool = sizeHint is null ? new GroupPool() : new GroupPool(sizeHint.Groups.Count + sizeHint.Groups.Count / 8, sizeHint.Groups.MemberCount + sizeHint.Groups.MemberCount / 8);
             var fallbackUsed = new byte[dc];
+            var reused = new bool[dc];
             var chain = false;           // the previous destination was computed and needed no fallback
             var prevSalt = int.MinValue;
             var dPrev = -1;
             _memoEpoch = plane + 1;
+            var salts = new HashSet<int>();
+            _memoOn = false;
+            for (var di = 0; di < dc && !_memoOn; di++)
+            {
+                var grp = g.Topology.Switches[dests[di]].Group;
+                _memoOn = !salts.Add(grp >= 0 ? grp : di);
+            }
+            if (_memoOn && _memoEntries is null)
+            {
+                _memoEntries = new int[_layers.Length][];
+                _memoRaw = new long[_layers.Length][];
+                for (var i = 0; i < _layers.Length; i++) { _memoEntries[i] = _scratch.Ints(i); _memoRaw[i] = _scratch.Longs(i); }
+            }
             for (var di = 0; di < dc; di++)
             {
                 var d = dests[di];
                 if (!_switchUp[d]) { chain = false; continue; }
                 var grp = g.Topology.Switches[d].Group;
                 _destSalt = grp >= 0 ? grp : di;
+                _column = di;
                 SupportDown(d);
                 for (var li = 0; li < _layers.Length; li++)
                     if (IsWeighted(_layers[li])) EffectiveDown(d, li);
@@ -369,15 +449,24 @@ public static class RoutingEngine
                     var ent = entries[li];
                     var weighted = IsWeighted(layer);
                     ent[g.LocalIndex[d] * dc + di] = (int)RouteKind.Local;
-                    foreach (var x in _downOrder) if (x != d) ent[g.LocalIndex[x] * dc + di] = Group(pool, x, layer, weighted);
+                    foreach (var x in _downOrder)
+                    {
+                        if (x == d) continue;
+                        // A one-member group is that member with every bucket in every layer: with the member of the
+                        // previous destination it is the previous group, which the row pass copies.
+                        if (reuse && _memberCount[x] == 1 && _prevMark[x] == _iter && _prevMember[x] == _memberBuf[_memberStart[x]]) continue;
+                        var gid = Group(pool, x, layer, weighted);
+                        // In a reused column the row pass copies the previous destination's entry into every entry left
+                        // at NoRoute: a group the memo gave for the previous destination too need not be written here
+                        // (a column write misses the cache on every switch of a large plane).
+                        if (!(reuse && _sameAsPrevious)) ent[g.LocalIndex[x] * dc + di] = gid;
+                    }
                     if (reuse)
                     {
-                        // Same down region, same states: every other switch keeps the previous destination's group.
-                        for (var i = 0; i < switches.Length; i++)
-                        {
-                            var x = switches[i];
-                            if (_stamp[x] != _cur && x != dPrev) ent[i * dc + di] = ent[i * dc + di - 1];
-                        }
+                        // Same down region, same states: every other switch keeps the previous destination's group. The
+                        // copy is done row by row at the end (a column walk touches a cache line per switch); the entries
+                        // written here are never NoRoute, so the ones left at NoRoute are those to copy.
+                        reused[di] = true;
                         ent[g.LocalIndex[dPrev] * dc + di] = Group(pool, dPrev, layer, weighted);
                         continue;
                     }
@@ -391,6 +480,7 @@ public static class RoutingEngine
                     _prevMark[x] = _iter;
                     _prevDist[x] = _dist[x];
                     _prevMc[x] = _memberCount[x];
+                    _prevMember[x] = _memberCount[x] > 0 ? _memberBuf[_memberStart[x]] : -1;
                     for (var li = 0; li < _layers.Length; li++) _prevEff[li][x] = _eff[li][x];
                 }
                 _prevDownCount = _downOrder.Count;
@@ -398,6 +488,11 @@ public static class RoutingEngine
                 prevSalt = _destSalt;
                 dPrev = d;
             }
+            if (Array.IndexOf(reused, true) >= 0)
+                foreach (var ent in entries)
+                    for (var row = 0; row < ent.Length; row += dc)
+                        for (var di = 1; di < dc; di++)
+                            if (reused[di] && ent[row + di] == (int)RouteKind.NoRoute) ent[row + di] = ent[row + di - 1];
             return new PlaneTables(plane, switches, dests, entries, pool, fallbackUsed);
         }
 
@@ -446,7 +541,7 @@ public static class RoutingEngine
             _memberStart[dPrev] = start;
             _memberCount[dPrev] = _memberTop - start;
             for (var li = 0; li < _layers.Length; li++)
-                if (IsWeighted(_layers[li])) _eff[li][dPrev] = Sum(dPrev, li);
+                if (IsWeighted(_layers[li])) SetEff(dPrev, li);
             _upCarry[dPrev] = true;
             _upCarry[d] = false;
             return true;
@@ -474,37 +569,45 @@ public static class RoutingEngine
                 {
                     var x = bucket[bi];
                     _downOrder.Add(x);
+                    // Members: the lower neighbours on shortest down paths. Every lower neighbour that routes down has
+                    // been taken from an earlier bucket and counted itself here; with one such neighbour that is the
+                    // member, otherwise scan.
+                    _memberStart[x] = memberTop;
+                    if (x == d) { _memberCount[x] = 0; _dist[x] = 0; }
+                    else if (_candCount[x] == 1)
+                    {
+                        var c = _candEntry[x];
+                        _memberBuf[memberTop++] = c;
+                        _dist[x] = _dist[g.Nbr[c]] + 1;
+                        _memberCount[x] = 1;
+                    }
+                    else
+                    {
+                        var best = int.MaxValue;
+                        for (var e = g.AdjStart[x]; e < g.DownEnd[x]; e++)
+                        {
+                            if (!_usable[e]) continue;
+                            var n = g.Nbr[e];
+                            if (_stamp[n] != cur || _phase[n] is not (PhaseDown or PhaseLocal)) continue;
+                            var dn = _dist[n];
+                            if (dn < best) { best = dn; memberTop = _memberStart[x]; }
+                            if (dn == best) _memberBuf[memberTop++] = e;
+                        }
+                        _dist[x] = best + 1;
+                        _memberCount[x] = memberTop - _memberStart[x];
+                    }
                     for (var e = g.UpStart[x]; e < g.AdjStart[x + 1]; e++)
                     {
                         if (!_usable[e]) continue;
                         var n = g.Nbr[e];
-                        if (_stamp[n] == cur) continue;
+                        if (_stamp[n] == cur) { _candCount[n]++; continue; }
                         _stamp[n] = cur;
                         _phase[n] = PhaseDown;
+                        _candCount[n] = 1;
+                        _candEntry[n] = g.Rev[e];
                         _buckets[Math.Min(g.Tier[n], _buckets.Length - 1)].Add(n);
                     }
                 }
-            }
-            // Members of down-phase switches: the lower neighbours on shortest down paths (lower tiers are done first).
-            foreach (var x in _downOrder)
-            {
-                _memberStart[x] = memberTop;
-                if (x == d) { _memberCount[x] = 0; _dist[x] = 0; continue; }
-                var best = int.MaxValue;
-                for (var e = g.AdjStart[x]; e < g.DownEnd[x]; e++)
-                {
-                    if (!_usable[e]) continue;
-                    var n = g.Nbr[e];
-                    if (_stamp[n] == cur && _phase[n] is PhaseDown or PhaseLocal) best = Math.Min(best, _dist[n]);
-                }
-                for (var e = g.AdjStart[x]; e < g.DownEnd[x]; e++)
-                {
-                    if (!_usable[e]) continue;
-                    var n = g.Nbr[e];
-                    if (_stamp[n] == cur && _phase[n] is PhaseDown or PhaseLocal && _dist[n] == best) _memberBuf[memberTop++] = e;
-                }
-                _dist[x] = best + 1;
-                _memberCount[x] = memberTop - _memberStart[x];
             }
             _memberTop = memberTop;
         }
@@ -525,15 +628,12 @@ public static class RoutingEngine
                 {
                     if (!_usable[e]) continue;
                     var n = g.Nbr[e];
-                    if (_stamp[n] == cur) best = Math.Min(best, _dist[n]);
+                    if (_stamp[n] != cur) continue;
+                    var dn = _dist[n];
+                    if (dn < best) { best = dn; memberTop = start; }
+                    if (dn == best) _memberBuf[memberTop++] = e;
                 }
                 if (best == int.MaxValue) { _pending.Add(x); continue; }
-                for (var e = g.UpStart[x]; e < g.AdjStart[x + 1]; e++)
-                {
-                    if (!_usable[e]) continue;
-                    var n = g.Nbr[e];
-                    if (_stamp[n] == cur && _dist[n] == best) _memberBuf[memberTop++] = e;
-                }
                 _dist[x] = best + 1;
                 _stamp[x] = cur;
                 _phase[x] = PhaseUp;
@@ -581,26 +681,43 @@ public static class RoutingEngine
         /// <summary>eff(x) of layer li for the down-phase switches, from d upward.</summary>
         private void EffectiveDown(int d, int li)
         {
-            var eff = _eff[li];
-            eff[d] = double.PositiveInfinity;
-            foreach (var x in _downOrder) if (x != d) eff[x] = Sum(x, li);
+            _eff[li][d] = double.PositiveInfinity;
+            _share[li][d] = double.PositiveInfinity / FanIn(d);
+            foreach (var x in _downOrder) if (x != d) SetEff(x, li);
         }
 
         /// <summary>eff(x) of layer li for the up-phase switches, from the top down.</summary>
         private void EffectiveUp(int li)
         {
-            var eff = _eff[li];
-            foreach (var x in _upOrder) eff[x] = Sum(x, li);
+            foreach (var x in _upOrder) SetEff(x, li);
         }
 
-        private double Sum(int x, int li)
+        /// <summary>
+        /// eff(x) = the sum of its members' terms, each min(capacity, eff(n) / fanIn(n)) times the weigher's factor.
+        /// The terms are kept for <see cref="Group"/>, and x's share for the switches that route through x; x's phase
+        /// and members are final here, and its members' shares were set before (lower tiers, or higher ones, first).
+        /// </summary>
+        private void SetEff(int x, int li)
         {
             double s = 0;
             var ms = _memberStart[x];
+            var mc = _memberCount[x];
             var w = _layers[li].Weigher;
-            var eff = _eff[li];
-            for (var i = 0; i < _memberCount[x]; i++) s += Term(_memberBuf[ms + i], w, eff);
-            return s;
+            var share = _share[li];
+            var term = _term[li];
+            var nbr = _g.Nbr;
+            var cap = _capEff;
+            var buf = _memberBuf;
+            for (var i = 0; i < mc; i++)
+            {
+                var e = buf[ms + i];
+                var t = Math.Min(cap[e], share[nbr[e]]);
+                if (w is not null) t *= Math.Clamp(w.Factor(_g.LinkOf[e], _g.AToB[e]), 1e-6, 1.0);
+                term[ms + i] = t;
+                s += t;
+            }
+            _eff[li][x] = s;
+            share[x] = s / FanIn(x);
         }
 
         /// <summary>
@@ -616,22 +733,9 @@ public static class RoutingEngine
             return Math.Max(1, f);
         }
 
-        private double Term(int e, ILinkWeigher? weigher, double[] eff)
-        {
-            var n = _g.Nbr[e];
-            var share = eff[n] / FanIn(n);
-            // Per-destination capacity of a link down into n: it carries traffic for every destination below n, so a
-            // spine that lost core links is not sent more than its remaining core links can carry for all its leaves.
-            // (Up links carry every other destination alike, which scales all alternatives equally: no division.)
-            var x = _g.Nbr[_g.Rev[e]];
-            var dests = e < _g.DownEnd[x] ? _downDest[n] : 1;
-            var t = Math.Min(_g.Cap[e] / Math.Max(1, dests), share);
-            if (weigher is not null) t *= Math.Clamp(weigher.Factor(_g.LinkOf[e], _g.AToB[e]), 1e-6, 1.0);
-            return t;
-        }
-
         private int Group(GroupPool pool, int x, LayerKey layer, bool weighted)
         {
+            _sameAsPrevious = false;
             var g = _g;
             var m = _memberCount[x];
             var ms = _memberStart[x];
@@ -642,19 +746,27 @@ public static class RoutingEngine
             var raw = _raw.AsSpan(0, m);
             var ports = _ports.AsSpan(0, m);
             var w = _w.AsSpan(0, m);
-            for (var i = 0; i < m; i++) ports[i] = g.PortOf[_memberBuf[ms + i]];
             if (layer.Kind == PathWeighting.Pinned && m > layer.Pinned)
             {
                 // The K least-loaded members; ties rotate with the destination so pinned flows spread over paths.
                 var rot = _destSalt % m;
                 raw.Clear();
-                // Without loads every member ties at load 0, so the ranks alone pick: members rot, rot+1, ... (mod m).
+                // Without loads every member ties at load 0, so the ranks alone pick: members rot, rot+1, ... (mod m),
+                // in member order with the buckets of PinnedBuckets; the pool leaves out the unpicked (zero) members anyway.
                 if (_loads is null)
                 {
-                    for (var k = 0; k < layer.Pinned; k++) raw[(rot + k) % m] = 1;
+                    var k = layer.Pinned;
+                    var each = _options.GroupSize / k;
+                    var extra = _options.GroupSize - each * k;
+                    var n = 0;
+                    // Picked indices in increasing order: the wrapped ones (below rot + k - m) first, then rot onward.
+                    for (var i = 0; i < rot + k - m; i++) { ports[n] = g.PortOf[_memberBuf[ms + i]]; w[n++] = each + (extra-- > 0 ? 1 : 0); }
+                    for (var i = rot; i < Math.Min(m, rot + k); i++) { ports[n] = g.PortOf[_memberBuf[ms + i]]; w[n++] = each + (extra-- > 0 ? 1 : 0); }
+                    return pool.Intern(x, ports[..n], w[..n]);
                 }
                 else
                 {
+                    for (var i = 0; i < m; i++) ports[i] = g.PortOf[_memberBuf[ms + i]];
                     for (var k = 0; k < layer.Pinned; k++)
                     {
                         var best = -1;
@@ -674,28 +786,67 @@ public static class RoutingEngine
                 PinnedBuckets(raw, w, _options.GroupSize);
                 return pool.Intern(x, ports, w);
             }
-            if (weighted)
-                for (var i = 0; i < m; i++) raw[i] = Term(_memberBuf[ms + i], layer.Weigher, _eff[_layerIndex]);
-            else
-                for (var i = 0; i < m; i++) raw[i] = 1;
-            // Per-switch memo: consecutive destinations often give the same members and weights.
-            var key = (ulong)m * 0x9E3779B97F4A7C15UL ^ (ulong)_destSalt * 0xC2B2AE3D27D4EB4FUL;
-            for (var i = 0; i < m; i++)
-            {
-                key = (key ^ (ulong)BitConverter.DoubleToInt64Bits(raw[i])) * 1099511628211UL;
-                key = (key ^ (ulong)ports[i]) * 1099511628211UL;
-            }
+            Span<double> src = raw;
+            if (weighted) src = _term[_layerIndex].AsSpan(ms, m);
+            else raw.Fill(1);
+            // Per-switch memo: consecutive destinations of one pod often give the same members and weights. The
+            // offset below depends on the salt, so only a call with the same salt can hit; planes whose destinations
+            // all have their own salt (two-tier trees) skip it.
             var mi = _layerIndex * _g.SwitchCount + x;
-            if (_memoKey[mi] == key && _memoStamp[mi] == _memoEpoch) return _memoGroup[mi];
+            var members = _memberBuf.AsSpan(ms, m);
+            var rawBits = System.Runtime.InteropServices.MemoryMarshal.Cast<double, long>(src);
+            if (_memoOn && _memoStamp[mi] == _memoEpoch && _memoSalt[mi] == _destSalt && _memoCount[mi] == m)
+            {
+                var at = g.AdjStart[x];
+                if (m == 1 ? members[0] == _memoEntries![_layerIndex][at] && rawBits[0] == _memoRaw![_layerIndex][at]
+                    : members.SequenceEqual(_memoEntries![_layerIndex].AsSpan(at, m)) && rawBits.SequenceEqual(_memoRaw![_layerIndex].AsSpan(at, m)))
+                {
+                    _sameAsPrevious = _memoColumn[mi] == _column - 1;
+                    _memoColumn[mi] = _column;
+                    return _memoGroup[mi];
+                }
+            }
+            if (weighted) src.CopyTo(raw);
+            for (var i = 0; i < m; i++) ports[i] = g.PortOf[_memberBuf[ms + i]];
             // Low-discrepancy offset per (switch, destination group): leftover buckets rotate over the members across
             // groups. Destinations of one pod share an offset so their groups stay identical (fewer distinct groups).
             var offset = _destSalt * 0.6180339887498949 + g.LocalIndex[x] * 0.7548776662466927;
-            BucketWeights.Normalize(raw, w, _options.GroupSize, offset);
+            Round(raw, w, offset);
             var gid = pool.Intern(x, ports, w);
-            _memoKey[mi] = key;
+            if (!_memoOn) return gid;
+            members.CopyTo(_memoEntries![_layerIndex].AsSpan(g.AdjStart[x], m));
+            rawBits.CopyTo(_memoRaw![_layerIndex].AsSpan(g.AdjStart[x], m));
+            _memoSalt[mi] = _destSalt;
+            _memoCount[mi] = m;
             _memoGroup[mi] = gid;
             _memoStamp[mi] = _memoEpoch;
+            _memoColumn[mi] = _column;
             return gid;
+        }
+
+        /// <summary>
+        /// <see cref="BucketWeights.Normalize"/>, keeping the floors and fractions of the last raw weights: the switches
+        /// of one tier mostly see the same raw weights toward a destination and differ only in the offset.
+        /// </summary>
+        private void Round(Span<double> raw, Span<int> w, double offset)
+        {
+            var m = raw.Length;
+            if (m == 0) return;
+            // One member always gets every bucket (its share rounds to the group size or one below, and the leftover goes to it).
+            if (m == 1) { w[0] = _options.GroupSize; return; }
+            if (_roundRaw.Length < m)
+            {
+                _roundRaw = new long[m * 2]; _roundFloor = new int[m * 2]; _roundFrac = new double[m * 2];
+                _roundCount = -1;
+            }
+            var bits = System.Runtime.InteropServices.MemoryMarshal.Cast<double, long>(raw);
+            if (_roundCount != m || !bits.SequenceEqual(_roundRaw.AsSpan(0, m)))
+            {
+                _roundGiven = BucketWeights.Floors(raw, _roundFloor.AsSpan(0, m), _roundFrac.AsSpan(0, m), _options.GroupSize);
+                bits.CopyTo(_roundRaw);
+                _roundCount = m;
+            }
+            BucketWeights.Finish(_roundFloor.AsSpan(0, m), _roundFrac.AsSpan(0, m), _roundGiven, w, _options.GroupSize, offset);
         }
 
         private static void PinnedBuckets(ReadOnlySpan<double> raw, Span<int> w, int groupSize)

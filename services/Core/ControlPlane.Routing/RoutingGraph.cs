@@ -36,6 +36,39 @@ internal sealed class RoutingGraph
     public readonly int[] HostLinkStart;        // per switch CSR over host links
     public readonly int[] HostLinks;
 
+    private Scratch? _spare;
+
+    /// <summary>
+    /// Per-entry scratch arrays of a route computation (each is fully written for the planes computed before it is
+    /// read), kept between computations: they are large-object-heap sized, and an incremental update would otherwise
+    /// allocate more scratch than it computes. Thread-safe: a concurrent computation that finds none takes new ones.
+    /// </summary>
+    public Scratch RentScratch() => Interlocked.Exchange(ref _spare, null) ?? new Scratch(Nbr.Length);
+
+    /// <summary>Gives scratch arrays back for the next computation.</summary>
+    public void ReturnScratch(Scratch scratch) => Volatile.Write(ref _spare, scratch);
+
+    /// <summary>Scratch arrays sized to the adjacency entries.</summary>
+    public sealed class Scratch(int entries)
+    {
+        private readonly int _size = Math.Max(16, entries);
+        private readonly List<double[]> _doubles = [];
+        private readonly List<int[]> _ints = [];
+        private readonly List<long[]> _longs = [];
+        public bool[] Usable { get; } = new bool[Math.Max(16, entries)];
+        public double[] CapEff { get; } = new double[Math.Max(16, entries)];
+        public int[] MemberBuf { get; } = new int[Math.Max(16, entries)];
+        public double[] Doubles(int i) => Get(_doubles, i);
+        public int[] Ints(int i) => Get(_ints, i);
+        public long[] Longs(int i) => Get(_longs, i);
+
+        private T[] Get<T>(List<T[]> list, int i)
+        {
+            while (list.Count <= i) list.Add(new T[_size]);
+            return list[i];
+        }
+    }
+
     private RoutingGraph(FabricTopology t)
     {
         Topology = t;
