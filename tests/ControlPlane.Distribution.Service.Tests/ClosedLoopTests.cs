@@ -193,6 +193,27 @@ public sealed class ClosedLoopTests(PostgresFixture pg)
             if (!sw.StartsWith("leaf", StringComparison.Ordinal)) Assert.True(agents.Current(sw).SameContents(t), $"{sw} differs");
     }
 
+    [Fact]
+    public async Task Back_to_back_failures_merge_or_follow_and_every_trigger_is_reported_converged()
+    {
+        await using var app = await DistributionApp.StartAsync(pg.Server, "b2b");
+        var (routing, agents, converged) = await ConvergedFabricAsync(app, "b2b");
+        await using var _a = agents;
+        await using var _c = converged;
+        agents.CheckForwarding = true;
+        var t = routing.Snapshot.Topology;
+        var first = routing.Change(routing.Snapshot.WithLink(Uplink(t, 1), new ElementState(ElementStatus.Down)), priority: true, "port-down", "a");
+        var second = routing.Change(routing.Snapshot.WithLink(Uplink(t, 6), new ElementState(ElementStatus.Down)), priority: true, "port-down", "b");
+        await Task.WhenAll(app.Bus.Publish(first), app.Bus.Publish(second));
+        var c = await converged.WaitAsync(second.RoutingVersion);
+        Assert.Empty(c.Lagging);
+        Assert.Contains("b", c.TriggerIds);
+        // Merged into one rollout (both triggers in one event) or rolled out one after the other: either way both are reported.
+        Assert.Contains(converged.All, x => x.TriggerIds.Contains("a"));
+        Assert.Empty(agents.Violations);
+        foreach (var (sw, table) in routing.Tables) Assert.True(agents.Current(sw).SameContents(table), $"{sw} differs");
+    }
+
     // Moves one bucket between the first two members of every group with two members or more.
     internal static SwitchTable Reweight(SwitchTable t) =>
         new(t.SwitchName, 0, t.GroupSize,

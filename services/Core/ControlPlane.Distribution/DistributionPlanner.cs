@@ -149,6 +149,9 @@ public sealed class DistributionPlanner
     private readonly DistributionOptions _options;
     private readonly Random _random;
     private readonly SortedDictionary<string, State> _switches = new(StringComparer.Ordinal);
+    // Switches whose desired table is not acknowledged (or need repair): the only ones Plan looks at, so a plan after
+    // each ack costs what is in progress, not the size of the fabric.
+    private readonly SortedSet<string> _pending = new(StringComparer.Ordinal);
 
     /// <summary>Creates a planner.</summary>
     /// <param name="options">Tuning; validated.</param>
@@ -196,6 +199,7 @@ public sealed class DistributionPlanner
         s.Sent[table.Version] = table;
         s.Blocked = null;
         if (lane == Lane.Priority) s.PriorityUpTo = table.Version;
+        Touch(table.SwitchName, s);
         return [];
     }
 
@@ -213,8 +217,9 @@ public sealed class DistributionPlanner
         // Two passes so the priority lane takes the budget first.
         foreach (var pass in new[] { Lane.Priority, Lane.Congestion })
         {
-            foreach (var (name, s) in _switches)
+            foreach (var name in _pending)
             {
+                var s = _switches[name];
                 if (s.Desired is not { } desired || s.Blocked is not null) continue;
                 if (s.AckedVersion == desired.Version && !s.NeedsFull) continue;
                 var lane = s.PriorityUpTo > s.AckedVersion ? Lane.Priority : Lane.Congestion;
@@ -261,6 +266,13 @@ public sealed class DistributionPlanner
     public AckReport OnAck(AgentAck ack)
     {
         ArgumentNullException.ThrowIfNull(ack);
+        var r = OnAckCore(ack);
+        Touch(ack.SwitchName);
+        return r;
+    }
+
+    private AckReport OnAckCore(AgentAck ack)
+    {
         if (!_switches.TryGetValue(ack.SwitchName, out var s)) return new(AckOutcome.UnknownSwitch, $"ack from unknown switch '{ack.SwitchName}' ignored");
         s.Sent.TryGetValue(ack.Version, out var table);
         if (!s.SentVersions.Contains(ack.Version) && ack.Version > s.AckedVersion)
@@ -303,6 +315,13 @@ public sealed class DistributionPlanner
     public AckReport OnHello(AgentHelloInfo hello)
     {
         ArgumentNullException.ThrowIfNull(hello);
+        var r = OnHelloCore(hello);
+        Touch(hello.SwitchName);
+        return r;
+    }
+
+    private AckReport OnHelloCore(AgentHelloInfo hello)
+    {
         if (!_switches.TryGetValue(hello.SwitchName, out var s)) return new(AckOutcome.UnknownSwitch, $"hello from unknown switch '{hello.SwitchName}' ignored");
         s.InFlight = null;
         s.Blocked = null;
@@ -334,6 +353,13 @@ public sealed class DistributionPlanner
     /// means the data plane drifted: full table (repair).
     /// </summary>
     public AckReport OnReadBack(string switchName, byte[] installedDigest)
+    {
+        var r = OnReadBackCore(switchName, installedDigest);
+        Touch(switchName);
+        return r;
+    }
+
+    private AckReport OnReadBackCore(string switchName, byte[] installedDigest)
     {
         if (!_switches.TryGetValue(switchName, out var s)) return new(AckOutcome.UnknownSwitch, $"read-back from unknown switch '{switchName}' ignored");
         if (s.Sent.TryGetValue(s.AckedVersion, out var t) && t.Digest.SequenceEqual(installedDigest)) return new(AckOutcome.InSync, $"{switchName}: v{s.AckedVersion} installed as sent");
@@ -378,6 +404,17 @@ public sealed class DistributionPlanner
     {
         foreach (var v in s.Sent.Keys.Where(v => v < s.AckedVersion).ToList()) s.Sent.Remove(v);
         s.SentVersions.RemoveWhere(v => v < s.AckedVersion);
+    }
+
+    private void Touch(string name)
+    {
+        if (_switches.TryGetValue(name, out var s)) Touch(name, s);
+    }
+
+    private void Touch(string name, State s)
+    {
+        if (s.Desired is { } d && (s.AckedVersion != d.Version || s.NeedsFull)) _pending.Add(name);
+        else _pending.Remove(name);
     }
 
     private State Get(string name)

@@ -63,8 +63,16 @@ public sealed class DistributorRegistry(
         IReadOnlyList<string> names = options.Value.Fabrics;
         if (names.Count == 0)
         {
-            await using var scope = scopes.CreateAsyncScope();
-            names = await scope.ServiceProvider.GetRequiredService<IFabricReader>().ListFabricsAsync(ct);
+            try
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                names = await scope.ServiceProvider.GetRequiredService<IFabricReader>().ListFabricsAsync(ct);
+            }
+            catch (System.Data.Common.DbException e) when (e.SqlState == "42P01" || e.Message.Contains("no such table", StringComparison.OrdinalIgnoreCase))
+            {
+                _log.LogInformation("distribution: the inventory store has no fabric yet");
+                return;
+            }
         }
         foreach (var n in names) await GetAsync(n, ct);
     }
@@ -79,8 +87,16 @@ public sealed class DistributorRegistry(
         {
             if (_fabrics.TryGetValue(fabric, out d)) return d;
             Fabric.FabricSnapshot? snapshot;
-            await using (var scope = scopes.CreateAsyncScope())
+            try
+            {
+                await using var scope = scopes.CreateAsyncScope();
                 snapshot = await scope.ServiceProvider.GetRequiredService<IFabricReader>().LoadSnapshotAsync(fabric, ct);
+            }
+            catch (System.Data.Common.DbException e) when (e.SqlState == "42P01" || e.Message.Contains("no such table", StringComparison.OrdinalIgnoreCase))
+            {
+                // An inventory store without its tables yet holds no fabric (other store errors are real outages and surface).
+                return null;
+            }
             if (snapshot is null) return null;
             var rows = await store.LoadAsync(fabric, ct);
             d = new FabricDistributor(snapshot.Topology, options.Value, rows, time, _output, store, logs.CreateLogger<FabricDistributor>(), seed: fabric.GetHashCode(StringComparison.Ordinal));

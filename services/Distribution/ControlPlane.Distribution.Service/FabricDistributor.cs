@@ -334,6 +334,8 @@ public sealed class FabricDistributor : IAsyncDisposable
         }
         _sessions[sw] = new AgentSession(h.AgentId, h.ReplyQueue, h.At);
         var report = _planner.OnHello(h.Hello);
+        // An agent ahead of us (our state was lost) makes the planner renumber the desired table: keep our copy in step.
+        if (_released.TryGetValue(sw, out var mine) && _planner.Status(sw).DesiredVersion is var dv && dv != mine.Version) _released[sw] = mine.WithVersion(dv);
         _log.LogDebug("distribution {Fabric}: hello from {Agent}: {Detail}", Fabric, h.AgentId, report.Detail);
         TrackLag(sw, now);
         Mark(sw, now);
