@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using ControlPlane.AllInOne;
-using ControlPlane.Hosting;
 using ControlPlane.Agent.Emulated;
 using ControlPlane.Distribution.Service;
 using ControlPlane.Hosting;
@@ -84,7 +83,9 @@ public sealed class LoopApp : IAsyncDisposable
         {
             var d = distribution.Summaries.FirstOrDefault(s => s.Fabric == "mpft");
             var t = Fabric.Topology;
-            if (t is not null && d is not null && d.Switches == t.Switches.Count && d.InSync == d.Switches && d.Rollout is null && (routing.Get("mpft")?.RoutingVersion ?? 0) > 0)
+            var e = Get<EmulatedFabricStatus>().Snapshot;
+            if (t is not null && d is not null && d.Switches == t.Switches.Count && d.InSync == d.Switches && d.Rollout is null && (routing.Get("mpft")?.RoutingVersion ?? 0) > 0
+                && e.Agents == t.Switches.Count && e.AgentsDown == 0 && e.MinVersion > 0)
                 return;
             await Task.Delay(100);
         }

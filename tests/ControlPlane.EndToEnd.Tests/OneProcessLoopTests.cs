@@ -45,7 +45,7 @@ public sealed class OneProcessLoopTests
         await loop.WaitInSyncAsync();
         var s = status.Snapshot;
         Assert.True(s.ForwardingChecks > 0, "the install-time forwarding check ran");
-        Assert.Equal(0, s.ForwardingProblems);
+        Assert.True(s.ForwardingProblems == 0, $"{s.ForwardingProblems} forwarding problems, last: {s.LastForwardingProblem}");
     }
 
     [Fact]
@@ -141,13 +141,13 @@ public sealed class OneProcessLoopTests
         Assert.Equal(1, loop.Get<RoutingStatus>().Get("mpft")!.LinksDownByOverlay);
 
         (rc, _, error) = await Fabricctl.RunAsync("fault", "link-down", "999999", "--server", loop.BaseUrl);
-        Assert.Equal(2, rc);
+        Assert.Equal(1, rc);
         Assert.Contains("linkId", error);
         (rc, _, error) = await Fabricctl.RunAsync("fault", "switch-crash", "no-such-switch", "--server", loop.BaseUrl);
-        Assert.Equal(2, rc);
+        Assert.Equal(1, rc);
         Assert.Contains("switch", error);
         (rc, _, error) = await Fabricctl.RunAsync("loop", "status", "--fabric", "nope", "--server", loop.BaseUrl);
-        Assert.Equal(2, rc);
+        Assert.Equal(1, rc);
         Assert.Contains("fabric", error);
     }
 }

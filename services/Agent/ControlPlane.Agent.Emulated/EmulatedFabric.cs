@@ -565,6 +565,18 @@ public sealed class EmulatedFabric : IAsyncDisposable
             var changed = ChangedKeys(e.Previous, e.Current);
             if (changed.Count == 0) return;
             var neighbour = MakeBeforeBreak.Neighbors(t);
+            // A crashed switch holds nothing and cannot be judged: members towards it are what fast failover skips,
+            // as traffic into a freshly failed link is (that loss is the failure's, until routing converges). What is
+            // checked is that the installed tables agree with each other: no loop, no switch without a route.
+            bool Usable(string sw, int port)
+            {
+                var id = t.FindSwitch(sw);
+                var link = id < 0 ? -1 : t.LinkAtSwitchPort(id, port);
+                if (link < 0) return false;
+                var l = t.Links[link];
+                var other = l.A.IsHost ? -1 : l.A.Device == id ? l.B.Device : l.A.Device;
+                return other < 0 || !_switchDown[other];
+            }
             var leaves = members.Where(m => m.Tier == SwitchTier.Leaf && !_switchDown[m.Id]).Select(m => m.Name).ToList();
             foreach (var key in changed)
             {
@@ -575,7 +587,7 @@ public sealed class EmulatedFabric : IAsyncDisposable
                 {
                     if (src == key.Destination) continue;
                     Interlocked.Increment(ref _checks);
-                    if (ForwardingCheck.Walk(installed, neighbour, src, key) is { } p)
+                    if (ForwardingCheck.Walk(installed, neighbour, src, key, Usable) is { } p)
                     {
                         _lastProblem = p.ToString();
                         Interlocked.Increment(ref _problems);

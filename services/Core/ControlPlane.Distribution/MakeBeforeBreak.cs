@@ -334,7 +334,16 @@ public static class ForwardingCheck
     /// First problem on any path from <paramref name="source"/> for <paramref name="key"/>, or null when every path
     /// reaches the switch named <see cref="RouteKey.Destination"/> and delivers there.
     /// </summary>
-    public static ForwardingProblem? Walk(IReadOnlyDictionary<string, SwitchTable> installed, NeighborOf neighbor, string source, RouteKey key)
+    public static ForwardingProblem? Walk(IReadOnlyDictionary<string, SwitchTable> installed, NeighborOf neighbor, string source, RouteKey key) =>
+        Walk(installed, neighbor, source, key, null);
+
+    /// <summary>
+    /// As <see cref="Walk(IReadOnlyDictionary{string, SwitchTable}, NeighborOf, string, RouteKey)"/>, on a fabric with
+    /// failed elements: members whose port <paramref name="usable"/> says is dead are skipped, as an ASIC's fast failover
+    /// does, so a table that still lists a member on a link that just failed is not reported; a group left with no
+    /// usable member is a hole (traffic is lost there).
+    /// </summary>
+    public static ForwardingProblem? Walk(IReadOnlyDictionary<string, SwitchTable> installed, NeighborOf neighbor, string source, RouteKey key, Func<string, int, bool>? usable)
     {
         var stack = new List<string>();
         var done = new HashSet<string>(StringComparer.Ordinal); // switches whose every path is fine
@@ -350,12 +359,16 @@ public static class ForwardingCheck
                     return new(ForwardingProblemKind.Hole, key, [.. stack]);
                 if (r.GroupId == SwitchTable.LocalGroup)
                     return s == key.Destination ? null : new(ForwardingProblemKind.WrongDelivery, key, [.. stack]);
+                var live = 0;
                 foreach (var port in t.PortsOf(key))
                 {
+                    if (usable is not null && !usable(s, port)) continue;
+                    live++;
                     var n = neighbor(s, port);
                     if (n is null) return new(ForwardingProblemKind.DeadEnd, key, [.. stack]);
                     if (Visit(n) is { } p) return p;
                 }
+                if (live == 0) return new(ForwardingProblemKind.Hole, key, [.. stack]);
                 done.Add(s);
                 return null;
             }

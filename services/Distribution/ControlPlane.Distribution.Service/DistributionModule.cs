@@ -39,6 +39,7 @@ public static class DistributionModule
         builder.Services.AddSingleton<DistributorRegistry>();
         builder.Services.AddSingleton<DistributionStatus>();
         builder.Services.AddHostedService<DistributionStartup>();
+        builder.Services.AddHostedService<RoutesRequester>();
         builder.AddBusConsumers(x =>
         {
             x.AddConsumer<DistributionRoutesComputedConsumer>();

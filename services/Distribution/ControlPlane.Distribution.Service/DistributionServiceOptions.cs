@@ -24,6 +24,9 @@ public sealed class DistributionServiceOptions
     /// <summary>After the last wave is released, how long the rollout waits for stragglers before it reports them as lagging (default 10 s).</summary>
     public TimeSpan ConvergenceTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>How often to ask routing for complete tables while none have arrived since start.</summary>
+    public TimeSpan RequestTablesInterval { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>How often acknowledged state is written to the store (default 200 ms); the hot path never waits for it.</summary>
     public TimeSpan PersistInterval { get; set; } = TimeSpan.FromMilliseconds(200);
 
@@ -60,6 +63,7 @@ public sealed class DistributionServiceOptions
     {
         if (PriorityWaveTimeout <= TimeSpan.Zero) yield return $"{Section}:PriorityWaveTimeout must be positive, got {PriorityWaveTimeout}";
         if (CongestionWaveTimeout <= TimeSpan.Zero) yield return $"{Section}:CongestionWaveTimeout must be positive, got {CongestionWaveTimeout}";
+        if (RequestTablesInterval <= TimeSpan.Zero) yield return $"{Section}:RequestTablesInterval must be positive, got {RequestTablesInterval}";
         if (ConvergenceTimeout <= TimeSpan.Zero) yield return $"{Section}:ConvergenceTimeout must be positive, got {ConvergenceTimeout}";
         if (PersistInterval <= TimeSpan.Zero || PersistInterval > TimeSpan.FromMinutes(1)) yield return $"{Section}:PersistInterval must be between 0 and 1 minute, got {PersistInterval}";
         if (ConvergenceHistory is < 1 or > 10_000) yield return $"{Section}:ConvergenceHistory must be between 1 and 10000, got {ConvergenceHistory}";

@@ -201,3 +201,39 @@ public sealed class DistributionStartup(DistributionStore store, DistributorRegi
         await store.StopAsync(cancellationToken);
     }
 }
+
+/// <summary>
+/// Asks routing for the complete tables of every fabric from which none have arrived since this service started: tables
+/// published before this service listened (it started later, or the bus was not up yet) are not lost, they are sent again.
+/// </summary>
+public sealed class RoutesRequester(DistributorRegistry registry, IBus bus, IOptions<DistributionServiceOptions> options, TimeProvider time, ILogger<RoutesRequester> logger) : BackgroundService
+{
+    /// <inheritdoc/>
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var every = options.Value.RequestTablesInterval;
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                await Task.Delay(every, time, stoppingToken);
+                foreach (var (fabric, d) in registry.Fabrics)
+                {
+                    if (d.HasReceivedTables) continue;
+                    try
+                    {
+                        await bus.Publish(new RoutesRequested { Fabric = fabric, Reason = "no tables received since distribution started", RequestedAt = time.GetUtcNow() }, stoppingToken);
+                        logger.LogInformation("distribution {Fabric}: no tables from routing yet; asked for them", fabric);
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        logger.LogWarning("distribution {Fabric}: could not ask routing for tables ({Message}); retrying", fabric, e.Message);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+}

@@ -113,9 +113,17 @@ public sealed class FabricDistributor : IAsyncDisposable
          TimeSpan.FromTicks(_encodeTicks * TimeSpan.TicksPerSecond / System.Diagnostics.Stopwatch.Frequency),
          TimeSpan.FromTicks(_handleTicks * TimeSpan.TicksPerSecond / System.Diagnostics.Stopwatch.Frequency));
 
+    private long _computedMessages;
+
+    /// <summary>True once routing has sent tables since this distributor started (else it asks for them).</summary>
+    public bool HasReceivedTables => Interlocked.Read(ref _computedMessages) > 0;
+
     /// <summary>Takes new tables from routing (already decoded).</summary>
-    public void Computed(RoutesComputed message, IReadOnlyList<SwitchTable> tables, DateTimeOffset receivedAt) =>
+    public void Computed(RoutesComputed message, IReadOnlyList<SwitchTable> tables, DateTimeOffset receivedAt)
+    {
+        Interlocked.Increment(ref _computedMessages);
         _inbox.Writer.TryWrite(new ComputedCmd(message, tables, receivedAt));
+    }
 
     /// <summary>Takes an authenticated hello.</summary>
     public void Hello(AgentHelloInfo hello, string agentId, string replyQueue, DateTimeOffset at) =>

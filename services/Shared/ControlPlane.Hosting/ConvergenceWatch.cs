@@ -11,21 +11,27 @@ namespace ControlPlane.Hosting;
 /// </summary>
 public sealed class ConvergenceWatch
 {
-    private readonly ConcurrentDictionary<string, TaskCompletionSource<(RoutesConverged Event, long Ticks)>> _waiters = new(StringComparer.Ordinal);
+    private sealed record Waiter(Func<RoutesConverged, bool> Accept, TaskCompletionSource<(RoutesConverged Event, long Ticks)> Done);
+
+    private readonly ConcurrentDictionary<string, Waiter> _waiters = new(StringComparer.Ordinal);
 
     /// <summary>Every event seen.</summary>
     public ConcurrentQueue<RoutesConverged> Seen { get; } = new();
 
-    /// <summary>A task completed by the first RoutesConverged carrying the trigger id (register before injecting).</summary>
-    public Task<(RoutesConverged Event, long Ticks)> WaitFor(string triggerId) =>
-        _waiters.GetOrAdd(triggerId, _ => new(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+    /// <summary>
+    /// A task completed by the first RoutesConverged carrying the trigger id that <paramref name="accept"/> takes (by
+    /// default one that changed some switch: a link's two ends report separately and only one of the reports changes
+    /// the tables). Register before injecting.
+    /// </summary>
+    public Task<(RoutesConverged Event, long Ticks)> WaitFor(string triggerId, Func<RoutesConverged, bool>? accept = null) =>
+        _waiters.GetOrAdd(triggerId, _ => new(accept ?? (m => m.Switches > 0), new(TaskCreationOptions.RunContinuationsAsynchronously))).Done.Task;
 
     internal void On(RoutesConverged m)
     {
         var now = Stopwatch.GetTimestamp();
         Seen.Enqueue(m);
         foreach (var id in m.TriggerIds)
-            if (_waiters.TryRemove(id, out var w)) w.TrySetResult((m, now));
+            if (_waiters.TryGetValue(id, out var w) && w.Accept(m) && _waiters.TryRemove(id, out _)) w.Done.TrySetResult((m, now));
     }
 }
 
