@@ -46,7 +46,8 @@ public sealed class HostProcess : IAsyncDisposable
     /// <summary>The built assembly of a host project, e.g. ("Routing", "ControlPlane.Routing.Host"), in the configuration the tests were built in.</summary>
     public static string HostAssembly(string serviceFolder, string project)
     {
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent?.Parent?.Name ?? "Debug";
+        // The tests run from bin/<configuration>/net10.0/: the hosts are built in the same configuration.
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent?.Name ?? "Debug";
         var path = Path.Combine(RepositoryRoot(), "services", serviceFolder, project, "bin", configuration, "net10.0", project + ".dll");
         if (!File.Exists(path)) throw new FileNotFoundException($"{project} is not built at {path}: reference the host project from the test project", path);
         return path;

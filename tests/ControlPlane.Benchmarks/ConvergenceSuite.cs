@@ -1,0 +1,76 @@
+extern alias allinone;
+
+using System.Diagnostics;
+using System.Globalization;
+using ControlPlane.Contracts;
+using ControlPlane.Testing;
+using AllInOneBench = allinone::ControlPlane.AllInOne.ConvergenceBenchmark;
+using AllInOneOptions = allinone::ControlPlane.AllInOne.ConvergenceBenchmarkOptions;
+using Latency = allinone::ControlPlane.AllInOne.LatencyFigures;
+
+namespace ControlPlane.Benchmarks;
+
+/// <summary>
+/// Link failure -> every affected agent acknowledged its new table, p50/p99 over many failures, on the closed loop:
+/// in one process (the all-in-one composition, in-memory bus; what `fabricctl bench convergence` runs), or with
+/// `--processes` as separate service processes over a real RabbitMQ and PostgreSQL started for the run.
+/// Arguments: [--processes] [failures (100)] [radix (64)].
+/// </summary>
+public sealed class ConvergenceSuite : IBenchmarkSuite
+{
+    public string Name => "convergence";
+
+    public string Description => "closed loop: link failure -> all affected agents acked (p50/p99), in one process or --processes over RabbitMQ";
+
+    public async Task<int> RunAsync(string[] args, TextWriter output, CancellationToken cancellationToken)
+    {
+        var processes = args.Contains("--processes");
+        var numbers = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).Select(a => int.Parse(a, CultureInfo.InvariantCulture)).ToArray();
+        var failures = numbers.Length > 0 ? numbers[0] : 100;
+        var radix = numbers.Length > 1 ? numbers[1] : 64;
+        if (!processes)
+        {
+            var report = await AllInOneBench.RunAsync(new AllInOneOptions { Failures = failures, Radix = radix }, output.WriteLine, cancellationToken);
+            output.Write(AllInOneBench.Format(report));
+            return report.TimedOut == 0 ? 0 : 1;
+        }
+
+        output.WriteLine($"starting PostgreSQL, RabbitMQ and five service processes (MPFT radix {radix})");
+        await using var pg = await PostgresServer.StartAsync(cancellationToken);
+        await using var rabbit = await RabbitMqServer.StartAsync(cancellationToken);
+        var db = await pg.CreateDatabaseAsync("convergence", cancellationToken);
+        var start = Stopwatch.StartNew();
+        await using var loop = await DistributedLoop.StartAsync(db, rabbit.AmqpUri, radix, checkForwarding: false);
+        await loop.WaitInSyncAsync(TimeSpan.FromMinutes(10));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"first tables on every switch after {start.Elapsed.TotalSeconds:F1} s"));
+        var links = await loop.GetAsync(loop.Inventory, "/api/v1/fabrics/mpft/links?role=leafSpine&limit=1000");
+        var ids = links.GetProperty("items").EnumerateArray().Select(l => l.GetProperty("id").GetInt32()).ToArray();
+        var rng = new Random(1);
+        var down = new List<double>();
+        var up = new List<double>();
+        var switches = new List<int>();
+        var timedOut = 0;
+        for (var i = 0; i < failures; i++)
+        {
+            var link = ids[rng.Next(ids.Length)];
+            try
+            {
+                var d = await loop.InjectAndConvergeAsync(FaultKind.LinkDown, link, timeout: TimeSpan.FromSeconds(20));
+                down.Add((d.ConvergedAt - (d.TriggeredAt ?? d.ReceivedAt)).TotalMilliseconds);
+                switches.Add(d.Switches);
+                var u = await loop.InjectAndConvergeAsync(FaultKind.LinkUp, link, timeout: TimeSpan.FromSeconds(20));
+                up.Add((u.ConvergedAt - (u.TriggeredAt ?? u.ReceivedAt)).TotalMilliseconds);
+            }
+            catch (TimeoutException)
+            {
+                timedOut++;
+            }
+            if ((i + 1) % 10 == 0) output.WriteLine($"{i + 1}/{failures}: failure -> all acked {Latency.Of(down)}");
+        }
+        output.WriteLine($"Convergence across processes (inventory, telemetry, routing, distribution, agents; RabbitMQ, PostgreSQL; {Environment.ProcessorCount} cores), MPFT radix {radix}:");
+        output.WriteLine($"  link failure -> every affected agent acked: {Latency.Of(down)}");
+        output.WriteLine($"  link repair -> every affected agent acked:  {Latency.Of(up)}");
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  switches changed per failure (median): {(switches.Count == 0 ? double.NaN : switches.Order().ElementAt(switches.Count / 2))}; timed out: {timedOut}"));
+        return timedOut == 0 ? 0 : 1;
+    }
+}
