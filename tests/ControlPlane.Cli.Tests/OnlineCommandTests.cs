@@ -1,3 +1,5 @@
+extern alias inventoryhost;
+
 using System.Text.Json.Nodes;
 using ControlPlane.Testing;
 using Microsoft.AspNetCore.Hosting;
@@ -12,7 +14,7 @@ public sealed class PostgresCollection : ICollectionFixture<PostgresFixture>
 }
 
 /// <summary>The inventory host in memory, on a fresh database of the real PostgreSQL server.</summary>
-internal sealed class InventoryHost(string connectionString) : WebApplicationFactory<Program>
+internal sealed class InventoryHost(string connectionString) : WebApplicationFactory<inventoryhost::Program>
 {
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
