@@ -34,16 +34,15 @@ public static class EmulatedFabricModule
         var o = new EmulationOptions();
         builder.Configuration.GetSection(EmulationOptions.Section).Bind(o);
         var problems = o.Problems().ToList();
-        var key = builder.Configuration[CredentialKey];
-        if (string.IsNullOrWhiteSpace(key)) problems.Add($"{CredentialKey} is required: the emulated fabric issues its agents' credentials from it (text of at least {AgentCredentials.MinKeyBytes} bytes)");
-        else if (System.Text.Encoding.UTF8.GetByteCount(key) < AgentCredentials.MinKeyBytes) problems.Add($"{CredentialKey} must be at least {AgentCredentials.MinKeyBytes} bytes");
+        // The emulated fabric issues its agents' credentials from the same key the services check them with.
+        problems.AddRange(new AgentKeyOptions { CredentialKey = builder.Configuration[CredentialKey] }.Problems());
         if (problems.Count > 0) throw new InvalidOperationException("the emulated fabric cannot start: " + string.Join("; ", problems));
 
         builder.AddControlPlaneOptions<EmulationOptions>(EmulationOptions.Section);
         builder.AddFabricReader();
         builder.AddAgentPlumbing(o.Queue);
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.TryAddSingleton(AgentCredentials.FromText(key!));
+        builder.AddAgentCredentials();
         builder.Services.AddSingleton<EmulatedFabricStatus>();
         builder.Services.AddSingleton<EmulatedFabric>();
         builder.Services.AddHostedService<EmulatedFabricService>();

@@ -22,15 +22,7 @@ public static class DistributionModule
         if (builder.Services.Any(d => d.ServiceType == typeof(DistributorRegistry))) return builder;
         builder.AddControlPlaneOptions<DistributionServiceOptions>(DistributionServiceOptions.Section);
         builder.Services.AddSingleton<IValidateOptions<DistributionServiceOptions>, DistributionOptionsValidator>();
-        builder.AddControlPlaneOptions<AgentKeyOptions>(AgentKeyOptions.Section);
-        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AgentKeyOptions>, AgentKeyOptionsValidator>());
-        builder.Services.TryAddSingleton(sp =>
-        {
-            var key = sp.GetRequiredService<IOptions<AgentKeyOptions>>().Value;
-            var problems = key.Problems().ToList();
-            if (problems.Count > 0) throw new InvalidOperationException(string.Join("; ", problems));
-            return AgentCredentials.FromText(key.CredentialKey!);
-        });
+        builder.AddAgentCredentials();
 
         builder.AddControlPlaneStore<DistributionDbContext>(DistributionServiceOptions.ConnectionName);
         builder.AddFabricReader();
@@ -68,12 +60,3 @@ internal sealed class DistributionOptionsValidator : IValidateOptions<Distributi
     }
 }
 
-/// <summary>Refuses to start without a usable agent credential key.</summary>
-internal sealed class AgentKeyOptionsValidator : IValidateOptions<AgentKeyOptions>
-{
-    public ValidateOptionsResult Validate(string? name, AgentKeyOptions options)
-    {
-        var p = options.Problems().ToList();
-        return p.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(p);
-    }
-}

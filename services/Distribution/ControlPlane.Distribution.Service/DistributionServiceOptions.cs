@@ -74,21 +74,3 @@ public sealed class DistributionServiceOptions
     }
 }
 
-/// <summary>The agent credential key (section "Agents"), shared by every module that authenticates agents.</summary>
-public sealed class AgentKeyOptions
-{
-    /// <summary>Configuration section.</summary>
-    public const string Section = "Agents";
-
-    /// <summary>The deployment secret agent credentials derive from (text, at least 16 bytes).</summary>
-    public string? CredentialKey { get; set; }
-
-    /// <summary>Problems, each naming its key.</summary>
-    public IEnumerable<string> Problems()
-    {
-        if (string.IsNullOrEmpty(CredentialKey))
-            yield return $"{Section}:CredentialKey is required: the key agent credentials are derived from (at least {AgentCredentials.MinKeyBytes} bytes), e.g. Agents__CredentialKey=...";
-        else if (Encoding.UTF8.GetByteCount(CredentialKey) < AgentCredentials.MinKeyBytes)
-            yield return $"{Section}:CredentialKey must be at least {AgentCredentials.MinKeyBytes} bytes, got {Encoding.UTF8.GetByteCount(CredentialKey)}";
-    }
-}

@@ -22,8 +22,7 @@ public static class RoutingServiceModule
         if (builder.Services.Any(d => d.ServiceType == typeof(RoutingRegistry))) return builder;
         builder.AddControlPlaneOptions<RoutingServiceOptions>(RoutingServiceOptions.Section);
         builder.Services.AddSingleton<IValidateOptions<RoutingServiceOptions>, RoutingOptionsValidator>();
-        builder.AddControlPlaneOptions<RoutingAgentOptions>(RoutingAgentOptions.Section);
-        builder.Services.AddSingleton<IValidateOptions<RoutingAgentOptions>, RoutingAgentOptionsValidator>();
+        builder.AddAgentCredentials();
         builder.AddFabricReader();
 
         builder.Services.TryAddSingleton(TimeProvider.System);
@@ -32,7 +31,7 @@ public static class RoutingServiceModule
         builder.Services.AddSingleton<RoutingRegistry>();
         builder.Services.AddSingleton<PortEventIntake>(sp => new PortEventIntake(
             sp.GetRequiredService<RoutingRegistry>(), sp.GetRequiredService<RoutingStatus>(),
-            AgentCredentials.FromText(sp.GetRequiredService<IOptions<RoutingAgentOptions>>().Value.CredentialKey!),
+            sp.GetRequiredService<AgentCredentials>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<PortEventIntake>>()));
         builder.Services.AddHostedService<RoutingWorker>();
         builder.AddBusConsumers(x =>
@@ -63,12 +62,3 @@ internal sealed class RoutingOptionsValidator : IValidateOptions<RoutingServiceO
     }
 }
 
-/// <summary>Refuses to start without an agent credential key.</summary>
-internal sealed class RoutingAgentOptionsValidator : IValidateOptions<RoutingAgentOptions>
-{
-    public ValidateOptionsResult Validate(string? name, RoutingAgentOptions options)
-    {
-        var p = options.Problems().ToList();
-        return p.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(p);
-    }
-}

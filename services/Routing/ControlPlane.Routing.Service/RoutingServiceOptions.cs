@@ -81,21 +81,3 @@ public sealed class AdaptivePolicyOptions
     };
 }
 
-/// <summary>Agent authentication (section "Agents"), shared by every module that checks agent credentials.</summary>
-public sealed class RoutingAgentOptions
-{
-    /// <summary>Configuration section.</summary>
-    public const string Section = "Agents";
-
-    /// <summary>The deployment secret agent credentials derive from (text, at least 16 bytes in UTF-8). Required.</summary>
-    public string? CredentialKey { get; set; }
-
-    /// <summary>Problems, each naming its key.</summary>
-    public IEnumerable<string> Problems()
-    {
-        if (string.IsNullOrEmpty(CredentialKey))
-            yield return $"{Section}:CredentialKey is required: the secret agent credentials derive from (text of at least {AgentCredentials.MinKeyBytes} bytes); the routing service refuses port events it cannot authenticate";
-        else if (System.Text.Encoding.UTF8.GetByteCount(CredentialKey) < AgentCredentials.MinKeyBytes)
-            yield return $"{Section}:CredentialKey must be at least {AgentCredentials.MinKeyBytes} bytes, got {System.Text.Encoding.UTF8.GetByteCount(CredentialKey)}";
-    }
-}
