@@ -177,21 +177,17 @@ public sealed class EmulatedFabric : IAsyncDisposable
             case "alltoall": return WorkloadGenerator.AllToAll(t, ep);
             case "permutation": return WorkloadGenerator.Permutation(t, ep, o.Seed);
             case "kv": return WorkloadGenerator.KvCache(t, kv, o.Seed);
-            case "moe-hashed":
-            {
-                var ep0 = WorkloadGenerator.Moe(t, ep, o.Seed);
-                var other = Policy.IndexOf("other") is var x and >= 0 ? x : ep;
-                var perm = WorkloadGenerator.Permutation(t, other, o.Seed + 1);
-                var share = perm.TotalBytes > 0 ? o.HashedShare * ep0.TotalBytes / perm.TotalBytes : 0;
-                var hashed = new Workload("hashed", perm.Flows.Select(f => f with { Bytes = f.Bytes * share }).Where(f => f.Bytes > 0).ToList());
-                return WorkloadGenerator.Mix("moe-ep+hashed", ep0, hashed);
-            }
             default:
                 var moe = WorkloadGenerator.Moe(t, ep, o.Seed);
                 var bg = WorkloadGenerator.KvCache(t, kv, o.Seed + 1);
                 var scale = bg.TotalBytes > 0 ? o.KvShare * moe.TotalBytes / bg.TotalBytes : 0;
                 var scaled = new Workload("kv", bg.Flows.Select(f => f with { Bytes = f.Bytes * scale }).Where(f => f.Bytes > 0).ToList());
-                return WorkloadGenerator.Mix("moe-ep+kv", moe, scaled);
+                if (o.Workload != "moe-kv-hashed") return WorkloadGenerator.Mix("moe-ep+kv", moe, scaled);
+                var other = Policy.IndexOf("other") is var x and >= 0 ? x : ep;
+                var perm = WorkloadGenerator.Permutation(t, other, o.Seed + 1);
+                var share = perm.TotalBytes > 0 ? o.HashedShare * moe.TotalBytes / perm.TotalBytes : 0;
+                var hashed = new Workload("hashed", perm.Flows.Select(f => f with { Bytes = f.Bytes * share }).Where(f => f.Bytes > 0).ToList());
+                return WorkloadGenerator.Mix("moe-ep+kv+hashed", moe, scaled, hashed);
         }
     }
 

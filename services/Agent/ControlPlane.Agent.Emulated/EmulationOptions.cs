@@ -7,7 +7,7 @@ public sealed class EmulationOptions
     public const string Section = "Emulation";
 
     /// <summary>Workloads the emulated fabric can run.</summary>
-    public static readonly IReadOnlyList<string> Workloads = ["moe-kv", "moe", "alltoall", "permutation", "kv", "moe-hashed"];
+    public static readonly IReadOnlyList<string> Workloads = ["moe-kv", "moe", "alltoall", "permutation", "kv", "moe-kv-hashed"];
 
     /// <summary>Run the emulated fabric (else a host runs a single agent).</summary>
     public bool Enabled { get; set; }
@@ -17,7 +17,7 @@ public sealed class EmulationOptions
 
     /// <summary>
     /// Workload: "moe-kv" (MoE EP all-to-all dispatch in class "ep" with a KV-cache background in class "kv", the
-    /// default), "moe", "alltoall", "permutation", "kv", or "moe-hashed" (MoE EP dispatch with a permutation in the hashed
+    /// default), "moe", "alltoall", "permutation", "kv", or "moe-kv-hashed" ("moe-kv" plus a permutation in the hashed
     /// class "other" of <see cref="HashedShare"/> of the EP bytes: hash collisions make some links hot that sprayed WCMP
     /// cannot see, the skewed load the congestion loop is for).
     /// </summary>
@@ -29,7 +29,7 @@ public sealed class EmulationOptions
     /// <summary>KV-cache background bytes as a fraction of the EP bytes in "moe-kv".</summary>
     public double KvShare { get; set; } = 0.5;
 
-    /// <summary>Hashed background bytes as a fraction of the EP bytes in "moe-hashed".</summary>
+    /// <summary>Hashed background bytes as a fraction of the EP bytes in "moe-kv-hashed".</summary>
     public double HashedShare { get; set; } = 0.2;
 
     /// <summary>Emulation period: one telemetry batch per switch per period.</summary>
