@@ -367,6 +367,7 @@ internal sealed class FabricRouter : IAsyncDisposable
         Remember(triggers);
         Latencies(accepted);
         Computed(reason, Stopwatch.GetElapsedTime(started).TotalMilliseconds, changed.Count);
+        if (changed.Count > 0) Unsettle();
     }
 
     private void Latencies(List<PortWork> ports)
@@ -502,6 +503,7 @@ internal sealed class FabricRouter : IAsyncDisposable
         var planes = changed.Select(s => _topology.Switches[s].Plane).Concat(ElementPlanes(ev)).Distinct().ToList();
         await _publisher.PublishAsync(Message(next, planes.Count == 1 ? planes[0] : null, priority: true, complete: false, reason, [], ev.At, changed), ct);
         Computed(reason, sw.Elapsed.TotalMilliseconds, changed.Count);
+        if (changed.Count > 0) Unsettle();
     }
 
     private IEnumerable<int> ElementPlanes(TopologyChanged ev)
@@ -571,7 +573,11 @@ internal sealed class FabricRouter : IAsyncDisposable
         return Task.CompletedTask;
     }
 
-    /// <summary>Loads count again only for periods that end a settling time after now (tables installed, telemetry smoothed).</summary>
+    /// <summary>
+    /// Loads count again only for periods that end a settling time after now (tables installed, telemetry smoothed).
+    /// Called after every publish that changed tables, failure-driven ones included: loads from before a reroute
+    /// describe paths that no longer exist.
+    /// </summary>
     private void Unsettle()
     {
         _settledAfter = _time.GetUtcNow() + TimeSpan.FromMilliseconds(_options.AdaptiveSettleMs);
@@ -667,8 +673,8 @@ internal sealed class FabricRouter : IAsyncDisposable
         }
         if (!ReferenceEquals(d.Base, _result))
         {
-            // A failure or drain moved the tables meanwhile: this step is stale; retry on the next period.
-            _loadsDirty = true;
+            // A failure or drain moved the tables meanwhile: this step is stale. The next loads measured after those
+            // tables settle start the next one.
             return;
         }
         var sw = Stopwatch.StartNew();
