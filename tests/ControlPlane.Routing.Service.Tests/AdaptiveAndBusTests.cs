@@ -32,7 +32,8 @@ public sealed class AdaptiveAndBusTests(PostgresFixture pg, RabbitMqFixture rmq)
     [Fact]
     public async Task Congestion_driven_recomputes_are_rate_limited_and_move_weight_off_the_hot_link()
     {
-        await using var app = await RoutingApp.StartAsync(pg.Server, "adapt", ("Routing:AdaptivePeriodMs", "2000"));
+        // Synthetic snapshots on a fake clock: no settling time after a publish.
+        await using var app = await RoutingApp.StartAsync(pg.Server, "adapt", ("Routing:AdaptivePeriodMs", "2000"), ("Routing:AdaptiveSettleMs", "0"));
         var t = RoutingApp.SmallFt2("adapt");
         var initial = await app.InitialTablesAsync(t);
         var leaf = t.Switches.First(s => s.Tier == SwitchTier.Leaf);

@@ -182,7 +182,12 @@ public sealed class EmulatedFabric : IAsyncDisposable
                 var bg = WorkloadGenerator.KvCache(t, kv, o.Seed + 1);
                 var scale = bg.TotalBytes > 0 ? o.KvShare * moe.TotalBytes / bg.TotalBytes : 0;
                 var scaled = new Workload("kv", bg.Flows.Select(f => f with { Bytes = f.Bytes * scale }).Where(f => f.Bytes > 0).ToList());
-                return WorkloadGenerator.Mix("moe-ep+kv", moe, scaled);
+                if (o.Workload != "moe-kv-hashed") return WorkloadGenerator.Mix("moe-ep+kv", moe, scaled);
+                var other = Policy.IndexOf("other") is var x and >= 0 ? x : ep;
+                var perm = WorkloadGenerator.Permutation(t, other, o.Seed + 1);
+                var share = perm.TotalBytes > 0 ? o.HashedShare * moe.TotalBytes / perm.TotalBytes : 0;
+                var hashed = new Workload("hashed", perm.Flows.Select(f => f with { Bytes = f.Bytes * share }).Where(f => f.Bytes > 0).ToList());
+                return WorkloadGenerator.Mix("moe-ep+kv+hashed", moe, scaled, hashed);
         }
     }
 

@@ -7,7 +7,7 @@ public sealed class EmulationOptions
     public const string Section = "Emulation";
 
     /// <summary>Workloads the emulated fabric can run.</summary>
-    public static readonly IReadOnlyList<string> Workloads = ["moe-kv", "moe", "alltoall", "permutation", "kv"];
+    public static readonly IReadOnlyList<string> Workloads = ["moe-kv", "moe", "alltoall", "permutation", "kv", "moe-kv-hashed"];
 
     /// <summary>Run the emulated fabric (else a host runs a single agent).</summary>
     public bool Enabled { get; set; }
@@ -17,7 +17,9 @@ public sealed class EmulationOptions
 
     /// <summary>
     /// Workload: "moe-kv" (MoE EP all-to-all dispatch in class "ep" with a KV-cache background in class "kv", the
-    /// default), "moe", "alltoall", "permutation" or "kv".
+    /// default), "moe", "alltoall", "permutation", "kv", or "moe-kv-hashed" ("moe-kv" plus a permutation in the hashed
+    /// class "other" of <see cref="HashedShare"/> of the EP bytes: hash collisions make some links hot that sprayed WCMP
+    /// cannot see, the skewed load the congestion loop is for).
     /// </summary>
     public string Workload { get; set; } = "moe-kv";
 
@@ -26,6 +28,9 @@ public sealed class EmulationOptions
 
     /// <summary>KV-cache background bytes as a fraction of the EP bytes in "moe-kv".</summary>
     public double KvShare { get; set; } = 0.5;
+
+    /// <summary>Hashed background bytes as a fraction of the EP bytes in "moe-kv-hashed".</summary>
+    public double HashedShare { get; set; } = 0.2;
 
     /// <summary>Emulation period: one telemetry batch per switch per period.</summary>
     public int PeriodMs { get; set; } = 1000;
@@ -50,6 +55,7 @@ public sealed class EmulationOptions
         if (PeriodMs < 10 || PeriodMs > 3_600_000) yield return $"Emulation:PeriodMs must be between 10 and 3600000, got {PeriodMs}";
         if (string.IsNullOrWhiteSpace(Queue)) yield return "Emulation:Queue is required";
         if (!(KeepAliveSeconds > 0)) yield return $"Emulation:KeepAliveSeconds must be positive, got {KeepAliveSeconds}";
+        if (!(HashedShare >= 0) || HashedShare > 100) yield return $"Emulation:HashedShare must be between 0 and 100, got {HashedShare}";
         if (!(KvShare >= 0) || KvShare > 100) yield return $"Emulation:KvShare must be between 0 and 100, got {KvShare}";
     }
 }

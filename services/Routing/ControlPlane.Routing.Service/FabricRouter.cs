@@ -96,6 +96,7 @@ internal sealed class FabricRouter : IAsyncDisposable
     private bool _adaptiveRunning;
     private bool _tickScheduled;
     private DateTimeOffset? _lastAdaptive;
+    private DateTimeOffset _settledAfter = DateTimeOffset.MinValue; // loads measured before this were measured (partly) under older tables
     private readonly Queue<string> _recentTriggers = new();
     private readonly HashSet<string> _recentTriggerSet = new(StringComparer.Ordinal);
 
@@ -247,6 +248,7 @@ internal sealed class FabricRouter : IAsyncDisposable
             published += ids.Count;
         }
         Computed(reason, sw.Elapsed.TotalMilliseconds, published);
+        Unsettle();
         _log.LogInformation("routing: fabric {Fabric}: {Reason} tables for {Switches} switches, routing v{Version}, topology v{Topology}, {Ms:0} ms",
             _fabric, reason, published, result.Version, _effective.Version, sw.Elapsed.TotalMilliseconds);
     }
@@ -379,6 +381,7 @@ internal sealed class FabricRouter : IAsyncDisposable
         Remember(triggers);
         Latencies(accepted);
         Computed(reason, Stopwatch.GetElapsedTime(started).TotalMilliseconds, changed.Count);
+        if (changed.Count > 0) Unsettle();
     }
 
     private void Latencies(List<PortWork> ports)
@@ -514,6 +517,7 @@ internal sealed class FabricRouter : IAsyncDisposable
         var planes = changed.Select(s => _topology.Switches[s].Plane).Concat(ElementPlanes(ev)).Distinct().ToList();
         await _publisher.PublishAsync(Message(next, planes.Count == 1 ? planes[0] : null, priority: true, complete: false, reason, [], ev.At, changed), ct);
         Computed(reason, sw.Elapsed.TotalMilliseconds, changed.Count);
+        if (changed.Count > 0) Unsettle();
     }
 
     private IEnumerable<int> ElementPlanes(TopologyChanged ev)
@@ -576,9 +580,22 @@ internal sealed class FabricRouter : IAsyncDisposable
         if (bad > 0) _log.LogWarning("routing: fabric {Fabric}: {Bad} link loads of plane {Plane} name links outside the plane; ignored", _fabric, bad, s.Plane);
         _planeSeq[s.Plane] = s.Sequence;
         _planeFull[s.Plane] = true;
-        _loadsDirty = true;
+        // Loads of a period that ended before the last published tables could settle describe older tables: merged (the
+        // deltas that follow build on them) but never acted on, or the loop chases its own past and oscillates.
+        if (s.PeriodEnd >= _settledAfter) _loadsDirty = true;
         _status.LoadSnapshot(true);
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Loads count again only for periods that end a settling time after now (tables installed, telemetry smoothed).
+    /// Called after every publish that changed tables, failure-driven ones included: loads from before a reroute
+    /// describe paths that no longer exist.
+    /// </summary>
+    private void Unsettle()
+    {
+        _settledAfter = _time.GetUtcNow() + TimeSpan.FromMilliseconds(_options.AdaptiveSettleMs);
+        _loadsDirty = false;
     }
 
     private static double Util(double u) => double.IsFinite(u) && u > 0 ? Math.Min(u, 100) : 0;
@@ -618,14 +635,37 @@ internal sealed class FabricRouter : IAsyncDisposable
         var state = _adaptive;
         var loads = new LinkLoads((double[])_loadA.Clone(), (double[])_loadB.Clone());
         var policy = _policy;
+        AdaptiveState stepped;
+        try
+        {
+            stepped = AdaptiveController.Step(state, snapshot, loads, policy);
+        }
+        catch (FabricInputException e)
+        {
+            _adaptiveRunning = false;
+            _log.LogError(e, "routing: fabric {Fabric}: congestion step failed", _fabric);
+            _status.SetState("routing", "adaptive: " + e.Message);
+            return;
+        }
+        if (stepped.MaxMultiplierMove == 0)
+        {
+            // Every direction inside the dead band (or pinned at a bound): no multiplier moved, so no table can change.
+            // Keep the hysteresis memory; recompute, version and publish nothing.
+            _adaptive = stepped;
+            _adaptiveRunning = false;
+            _status.Adaptive(stepped.HotDirections, stepped.Step);
+            return;
+        }
         // Off the loop, so a port event never waits behind a congestion-driven recompute of every plane.
         _ = Task.Run(() =>
         {
             var sw = Stopwatch.StartNew();
             try
             {
-                var stepped = AdaptiveController.Step(state, snapshot, loads, policy);
-                var (next, deltas) = RoutingEngine.Update(@base, snapshot, loads, @base.Options with { Adaptive = stepped.Weigher });
+                // Only the congestion multipliers change here. The loads are NOT handed to the engine: they would re-weigh
+                // the residual-capacity classes (kv) from loads that include their own traffic, undamped and not limited by
+                // LimitChange, which moves that class wholesale onto the links it just measured as idle, every period.
+                var (next, deltas) = RoutingEngine.Update(@base, snapshot, null, @base.Options with { Adaptive = stepped.Weigher });
                 var limited = AdaptiveController.LimitChange(@base, next, policy.MaxBucketChangePerStep);
                 Post(new AdaptiveDone(@base, stepped, limited, deltas.Select(d => d.SwitchId).ToList(), sw.Elapsed.TotalMilliseconds, null));
             }
@@ -647,21 +687,27 @@ internal sealed class FabricRouter : IAsyncDisposable
         }
         if (!ReferenceEquals(d.Base, _result))
         {
-            // A failure or drain moved the tables meanwhile: this step is stale; retry on the next period.
-            _loadsDirty = true;
+            // A failure or drain moved the tables meanwhile: this step is stale. The next loads measured after those
+            // tables settle start the next one.
             return;
         }
         var sw = Stopwatch.StartNew();
         _adaptive = d.State;
+        _status.Adaptive(d.State.HotDirections, d.State.Step);
+        var previous = _result;
         _result = d.Next!;
         var changed = Export(d.Candidates);
-        _status.Adaptive(d.State.HotDirections, d.State.Step);
-        if (changed.Count > 0)
+        if (changed.Count == 0)
         {
-            var planes = changed.Select(s => _topology!.Switches[s].Plane).Distinct().ToList();
-            await _publisher.PublishAsync(Message(_result, planes.Count == 1 ? planes[0] : null, priority: false, complete: false, "adaptive", [], null, changed), ct);
+            // Multipliers moved but no bucket did: same forwarding, so no new version.
+            _result = previous;
+            if (View is { } v) v.Current = previous;
+            return;
         }
+        var planes = changed.Select(s => _topology!.Switches[s].Plane).Distinct().ToList();
+        await _publisher.PublishAsync(Message(_result, planes.Count == 1 ? planes[0] : null, priority: false, complete: false, "adaptive", [], null, changed), ct);
         Computed("adaptive", d.Ms + sw.Elapsed.TotalMilliseconds, changed.Count);
+        Unsettle();
     }
 
     // ---------------------------------------------------------------- messages and status

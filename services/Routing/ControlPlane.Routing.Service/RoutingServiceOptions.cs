@@ -15,6 +15,13 @@ public sealed class RoutingServiceOptions
     /// <summary>Congestion-driven recomputes happen at most this often per fabric, in milliseconds. Default 2000.</summary>
     public int AdaptivePeriodMs { get; set; } = 2000;
 
+    /// <summary>
+    /// After tables are published, link loads of periods ending within this many milliseconds are not acted on: they were
+    /// measured (partly) under the older tables: install, one emulation or counter period, and the telemetry EWMA (about
+    /// three time constants) must pass first. Default 1500 (3 x the telemetry's 500 ms time constant).
+    /// </summary>
+    public int AdaptiveSettleMs { get; set; } = 1500;
+
     /// <summary>When false, link-load snapshots are recorded but never move a table. Default true.</summary>
     public bool Adaptive { get; set; } = true;
 
@@ -35,6 +42,7 @@ public sealed class RoutingServiceOptions
     {
         if (GroupSize is < 1 or > 4096) yield return $"{Section}:GroupSize must be between 1 and 4096 buckets, got {GroupSize}";
         if (AdaptivePeriodMs is < 10 or > 3_600_000) yield return $"{Section}:AdaptivePeriodMs must be between 10 and 3600000, got {AdaptivePeriodMs}";
+        if (AdaptiveSettleMs is < 0 or > 3_600_000) yield return $"{Section}:AdaptiveSettleMs must be between 0 and 3600000, got {AdaptiveSettleMs}";
         if (StoreRetryMs is < 10 or > 600_000) yield return $"{Section}:StoreRetryMs must be between 10 and 600000, got {StoreRetryMs}";
         if (RescanMs is < 0 or > 86_400_000) yield return $"{Section}:RescanMs must be between 0 (never) and 86400000, got {RescanMs}";
         if (AdaptivePolicy is null) yield return $"{Section}:AdaptivePolicy must not be null";
