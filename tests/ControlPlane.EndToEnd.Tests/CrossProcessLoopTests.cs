@@ -41,6 +41,7 @@ public sealed class CrossProcessLoopTests(PostgresFixture pg) : IClassFixture<Po
 
         // 3. The broker restarts mid-run: the services reconnect, a failure after it converges, nothing is lost.
         await rabbit.RestartAsync();
+        await loop.WaitReadyAsync(TimeSpan.FromSeconds(180));
         await loop.WaitInSyncAsync(TimeSpan.FromSeconds(180));
         var after = await loop.InjectAndConvergeAsync(FaultKind.LinkDown, ids[^1], timeout: TimeSpan.FromSeconds(120));
         Assert.True(after.Switches > 0);

@@ -99,6 +99,34 @@ public sealed class DistributedLoop : IAsyncDisposable
         return doc.RootElement.Clone();
     }
 
+    /// <summary>Waits until every host says it is ready (/readyz: its store and its bus connection) and the probe's bus is healthy.</summary>
+    public async Task WaitReadyAsync(TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(120));
+        foreach (var h in new[] { Inventory, Telemetry, Routing, Distribution, Agents })
+        {
+            while (true)
+            {
+                try
+                {
+                    using var r = await Http.GetAsync(h.BaseUrl + "/readyz");
+                    if (r.IsSuccessStatusCode) break;
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+                {
+                }
+                if (DateTime.UtcNow > deadline) throw new TimeoutException($"{h.Name} not ready\n{h.LogTail(30)}");
+                await Task.Delay(250);
+            }
+        }
+        var bus = _probe!.Services.GetRequiredService<IBusControl>();
+        while (bus.CheckHealth().Status != BusHealthStatus.Healthy)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("the test's own bus connection did not come back");
+            await Task.Delay(250);
+        }
+    }
+
     /// <summary>Waits until every switch has acknowledged its desired table and every emulated agent holds one.</summary>
     public async Task WaitInSyncAsync(TimeSpan? timeout = null)
     {
