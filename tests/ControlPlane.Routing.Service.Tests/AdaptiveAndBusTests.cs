@@ -64,6 +64,9 @@ public sealed class AdaptiveAndBusTests(PostgresFixture pg, RabbitMqFixture rmq)
         await app.Bus.Publish(RoutingApp.PortEvent("adapt", t.Switches.Last(s => s.Tier == SwitchTier.Leaf).Name, leaf.Radix / 2 + 2, up: false, "between"));
         await app.WaitForAsync(m => m.TriggerIds.Contains("between"), "port event during the period");
         Assert.Equal(1, RoutingApp.Count(await RoutingApp.StatusAsync(client, "adapt"), "recomputes", "adaptive"));
+        // Loads measured before that reroute describe paths that changed: only a snapshot from after it is acted on.
+        await app.Bus.Publish(Skewed(t, 4, app.Clock.GetUtcNow(), 0.95));
+        await RoutingApp.EventuallyAsync(async () => (long)(await RoutingApp.StatusAsync(client, "adapt"))["loadSnapshots"]! == 4, "a snapshot after the reroute merged");
 
         // Once the period has passed on the clock, the pending loads are acted on.
         app.Clock.Advance(TimeSpan.FromMilliseconds(1999));
