@@ -20,8 +20,7 @@ public static class DistributionModule
     public static IHostApplicationBuilder AddDistribution(this IHostApplicationBuilder builder)
     {
         if (builder.Services.Any(d => d.ServiceType == typeof(DistributorRegistry))) return builder;
-        builder.AddControlPlaneOptions<DistributionServiceOptions>(DistributionServiceOptions.Section);
-        builder.Services.AddSingleton<IValidateOptions<DistributionServiceOptions>, DistributionOptionsValidator>();
+        builder.AddControlPlaneOptions<DistributionServiceOptions>(DistributionServiceOptions.Section, o => o.Problems());
         builder.AddAgentCredentials();
 
         builder.AddControlPlaneStore<DistributionDbContext>(DistributionServiceOptions.ConnectionName);
@@ -50,13 +49,4 @@ public static class DistributionModule
     }
 }
 
-/// <summary>Names every bad Distribution option at startup.</summary>
-internal sealed class DistributionOptionsValidator : IValidateOptions<DistributionServiceOptions>
-{
-    public ValidateOptionsResult Validate(string? name, DistributionServiceOptions options)
-    {
-        var p = options.Problems().ToList();
-        return p.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(p);
-    }
-}
 

@@ -17,8 +17,7 @@ public static class InventoryModule
     /// <summary>Registers options, the store (ConnectionStrings:inventory), the repository, the event publisher and the schema/seed initializer.</summary>
     public static IHostApplicationBuilder AddInventory(this IHostApplicationBuilder builder)
     {
-        builder.AddControlPlaneOptions<InventoryOptions>(InventoryOptions.Section);
-        builder.Services.AddSingleton<IValidateOptions<InventoryOptions>, InventoryOptionsValidator>();
+        builder.AddControlPlaneOptions<InventoryOptions>(InventoryOptions.Section, o => o.Problems());
         // The store and its health check come from the shared reader, once per host whichever module asks first.
         builder.AddFabricReader(InventoryOptions.ConnectionName);
         builder.Services.AddScoped<FabricRepository>();
@@ -102,12 +101,3 @@ public sealed class InventoryInitializer(IServiceScopeFactory scopes, IOptions<I
     }
 }
 
-/// <summary>Names every bad inventory option at startup.</summary>
-internal sealed class InventoryOptionsValidator : IValidateOptions<InventoryOptions>
-{
-    public ValidateOptionsResult Validate(string? name, InventoryOptions options)
-    {
-        var problems = options.Problems().ToList();
-        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
-    }
-}

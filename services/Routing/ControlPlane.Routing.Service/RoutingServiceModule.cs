@@ -20,8 +20,7 @@ public static class RoutingServiceModule
     public static IHostApplicationBuilder AddRoutingService(this IHostApplicationBuilder builder)
     {
         if (builder.Services.Any(d => d.ServiceType == typeof(RoutingRegistry))) return builder;
-        builder.AddControlPlaneOptions<RoutingServiceOptions>(RoutingServiceOptions.Section);
-        builder.Services.AddSingleton<IValidateOptions<RoutingServiceOptions>, RoutingOptionsValidator>();
+        builder.AddControlPlaneOptions<RoutingServiceOptions>(RoutingServiceOptions.Section, o => o.Problems());
         builder.AddAgentCredentials();
         builder.AddFabricReader();
 
@@ -52,13 +51,4 @@ public static class RoutingServiceModule
     }
 }
 
-/// <summary>Names every bad Routing option at startup.</summary>
-internal sealed class RoutingOptionsValidator : IValidateOptions<RoutingServiceOptions>
-{
-    public ValidateOptionsResult Validate(string? name, RoutingServiceOptions options)
-    {
-        var p = options.Problems().ToList();
-        return p.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(p);
-    }
-}
 

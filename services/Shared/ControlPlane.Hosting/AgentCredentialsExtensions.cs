@@ -36,18 +36,9 @@ public static class AgentCredentialsExtensions
     public static IHostApplicationBuilder AddAgentCredentials(this IHostApplicationBuilder builder)
     {
         if (builder.Services.Any(d => d.ServiceType == typeof(IValidateOptions<AgentKeyOptions>))) return builder;
-        builder.AddControlPlaneOptions<AgentKeyOptions>(AgentKeyOptions.Section);
-        builder.Services.AddSingleton<IValidateOptions<AgentKeyOptions>, AgentKeyValidator>();
+        builder.AddControlPlaneOptions<AgentKeyOptions>(AgentKeyOptions.Section, o => o.Problems());
         builder.Services.TryAddSingleton(sp => AgentCredentials.FromText(sp.GetRequiredService<IOptions<AgentKeyOptions>>().Value.CredentialKey!));
         return builder;
     }
 
-    private sealed class AgentKeyValidator : IValidateOptions<AgentKeyOptions>
-    {
-        public ValidateOptionsResult Validate(string? name, AgentKeyOptions options)
-        {
-            var p = options.Problems().ToList();
-            return p.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(p);
-        }
-    }
 }

@@ -47,6 +47,25 @@ public static class ServiceDefaults
     public static OptionsBuilder<T> AddControlPlaneOptions<T>(this IHostApplicationBuilder builder, string section) where T : class =>
         builder.Services.AddOptions<T>().BindConfiguration(section).ValidateOnStart();
 
+    /// <summary>
+    /// Binds <typeparamref name="T"/> from a section, validated at start by <paramref name="problems"/>: the host refuses to
+    /// start and lists every problem (each message names its key).
+    /// </summary>
+    public static OptionsBuilder<T> AddControlPlaneOptions<T>(this IHostApplicationBuilder builder, string section, Func<T, IEnumerable<string>> problems) where T : class
+    {
+        builder.Services.AddSingleton<IValidateOptions<T>>(new ProblemsValidator<T>(problems));
+        return builder.AddControlPlaneOptions<T>(section);
+    }
+
+    private sealed class ProblemsValidator<T>(Func<T, IEnumerable<string>> problems) : IValidateOptions<T> where T : class
+    {
+        public ValidateOptionsResult Validate(string? name, T options)
+        {
+            var p = problems(options).ToList();
+            return p.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(p);
+        }
+    }
+
     /// <summary>The JSON conventions of the API: camelCase, enums as camelCase strings, unknown members rejected.</summary>
     public static void ConfigureApiJson(JsonSerializerOptions o)
     {

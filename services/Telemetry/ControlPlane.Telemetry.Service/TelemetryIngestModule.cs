@@ -17,11 +17,9 @@ public static class TelemetryIngestModule
     /// </summary>
     public static IHostApplicationBuilder AddTelemetryIngest(this IHostApplicationBuilder builder)
     {
-        builder.AddControlPlaneOptions<TelemetryServiceOptions>(TelemetryServiceOptions.Section)
-            .Validate(o => !o.Problems().Any(), "invalid Telemetry options");
-        builder.Services.AddSingleton<IValidateOptions<TelemetryServiceOptions>, TelemetryServiceOptionsValidator>();
-        builder.AddControlPlaneOptions<TelemetryOptions>(TelemetryServiceOptions.PipelineSection);
-        builder.Services.AddSingleton<IValidateOptions<TelemetryOptions>, PipelineOptionsValidator>();
+        builder.AddControlPlaneOptions<TelemetryServiceOptions>(TelemetryServiceOptions.Section, o => o.Problems());
+        builder.AddControlPlaneOptions<TelemetryOptions>(TelemetryServiceOptions.PipelineSection,
+            o => o.Validate().Select(e => $"{TelemetryServiceOptions.PipelineSection}:{e.Field}: {e.Reason}"));
 
         builder.AddControlPlaneStore<TelemetryDbContext>(TelemetryServiceOptions.ConnectionName);
         // The topology is read through the shared fabric reader; idempotent, so an all-in-one host that also composes
@@ -54,22 +52,4 @@ public static class TelemetryIngestModule
     }
 }
 
-/// <summary>Names every bad Telemetry option at startup.</summary>
-internal sealed class TelemetryServiceOptionsValidator : IValidateOptions<TelemetryServiceOptions>
-{
-    public ValidateOptionsResult Validate(string? name, TelemetryServiceOptions options)
-    {
-        var p = options.Problems().ToList();
-        return p.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(p);
-    }
-}
 
-/// <summary>Names every bad Telemetry:Pipeline option at startup.</summary>
-internal sealed class PipelineOptionsValidator : IValidateOptions<TelemetryOptions>
-{
-    public ValidateOptionsResult Validate(string? name, TelemetryOptions options)
-    {
-        var p = options.Validate();
-        return p.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(p.Select(e => $"{TelemetryServiceOptions.PipelineSection}:{e.Field}: {e.Reason}"));
-    }
-}
