@@ -120,141 +120,95 @@ public static class ConvergenceBenchmark
         var problems = o.Problems().ToList();
         if (problems.Count > 0) throw new FabricInputException(problems);
         progress ??= _ => { };
-        var data = Path.Combine(Path.GetTempPath(), "cp-convergence-" + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(data);
         var total = Stopwatch.StartNew();
-        try
+        progress($"starting the loop: MPFT radix {o.Radix}, {(o.RabbitMqUri is null ? "in-memory bus" : "RabbitMQ")}");
+        await using var loop = await EmbeddedLoop.StartAsync(o.Radix, new Dictionary<string, string?>
         {
-            var settings = new Dictionary<string, string?>
-            {
-                ["Urls"] = "http://127.0.0.1:0",
-                ["Store:Provider"] = "Sqlite",
-                ["Store:DataDirectory"] = data,
-                ["Inventory:Seed:Enabled"] = "true",
-                ["Inventory:Seed:Name"] = "mpft",
-                ["Inventory:Seed:Kind"] = "mpft",
-                ["Inventory:Seed:Radix"] = o.Radix.ToString(CultureInfo.InvariantCulture),
-                ["Emulation:Enabled"] = "true",
-                ["Emulation:Fabric"] = "mpft",
-                ["Emulation:PeriodMs"] = o.PeriodMs.ToString(CultureInfo.InvariantCulture),
-                ["Summary:Enabled"] = "false",
-                ["Bus:Transport"] = o.RabbitMqUri is null ? "InMemory" : "RabbitMq",
-                ["Bus:EndpointPrefix"] = o.RabbitMqUri is null ? null : "bench" + Guid.NewGuid().ToString("N")[..6],
-                ["ConnectionStrings:rabbitmq"] = o.RabbitMqUri,
-                ["Logging:LogLevel:Default"] = "Error",
-            };
-            var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = data, EnvironmentName = "Production" });
-            builder.Configuration.AddInMemoryCollection(settings);
-            builder.Services.AddSingleton<ConvergenceWatch>();
-            builder.AddAllModules(b => b.AddBusConsumers(x => x.AddConsumer<ConvergenceProbe>()));
-            builder.Logging.ClearProviders();
-            await using var app = builder.Build();
-            app.MapAllModules();
-            progress($"starting the loop: MPFT radix {o.Radix}, {(o.RabbitMqUri is null ? "in-memory bus" : "RabbitMQ")}, store in {data}");
-            await app.StartAsync(cancellationToken);
+            ["Emulation:PeriodMs"] = o.PeriodMs.ToString(CultureInfo.InvariantCulture),
+            ["Bus:Transport"] = o.RabbitMqUri is null ? "InMemory" : "RabbitMq",
+            ["Bus:EndpointPrefix"] = o.RabbitMqUri is null ? null : "bench" + Guid.NewGuid().ToString("N")[..6],
+            ["ConnectionStrings:rabbitmq"] = o.RabbitMqUri,
+            ["Logging:LogLevel:Default"] = "Error",
+        }, cancellationToken);
+        var routing = loop.Get<RoutingStatus>();
+        var emulation = loop.Get<EmulatedFabricStatus>();
+        var fabric = loop.Fabric;
 
-            var watch = app.Services.GetRequiredService<ConvergenceWatch>();
-            var routing = app.Services.GetRequiredService<RoutingStatus>();
-            var distribution = app.Services.GetRequiredService<DistributionStatus>();
-            var emulation = app.Services.GetRequiredService<EmulatedFabricStatus>();
-            var fabric = app.Services.GetRequiredService<EmulatedFabric>();
+        // 1. Every agent holds its first table.
+        await loop.WaitInSyncAsync(TimeSpan.FromMinutes(10), cancellationToken);
+        var startup = total.Elapsed.TotalSeconds;
+        var topology = fabric.Topology!;
+        progress(string.Create(CultureInfo.InvariantCulture, $"first tables on all {topology.Switches.Count} switches after {startup:F1} s"));
 
-            // 1. Every agent holds its first table.
-            var startDeadline = Stopwatch.StartNew();
-            while (true)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                var d = distribution.Summaries.FirstOrDefault(s => s.Fabric == "mpft");
-                var t = fabric.Topology;
-                if (t is not null && d is not null && d.Switches == t.Switches.Count && d.InSync == d.Switches && (routing.Get("mpft")?.RoutingVersion ?? 0) > 0) break;
-                if (startDeadline.Elapsed > TimeSpan.FromMinutes(10))
-                    throw new TimeoutException($"the loop did not install the first tables within 10 minutes: {distribution}; {routing.Summary()}; {emulation.Summary()}");
-                await Task.Delay(100, cancellationToken);
-            }
-            var startup = total.Elapsed.TotalSeconds;
-            var topology = fabric.Topology!;
-            progress(string.Create(CultureInfo.InvariantCulture, $"first tables on all {topology.Switches.Count} switches after {startup:F1} s"));
-
-            // 2. Load against the bound, period by period.
-            var periods = new List<PeriodFigure>();
-            var lastPeriod = emulation.Snapshot.Period;
-            while (periods.Count < o.AdaptationPeriods)
-            {
-                await Task.Delay(Math.Max(50, o.PeriodMs / 5), cancellationToken);
-                var s = emulation.Snapshot;
-                if (s.Period == lastPeriod) continue;
-                lastPeriod = s.Period;
-                periods.Add(new(s.Period, s.MaxUtilization, s.LowerBound, s.RatioToBound, routing.Get("mpft")?.RoutingVersion ?? 0));
-                progress(string.Create(CultureInfo.InvariantCulture, $"period {s.Period}: max link utilization {s.MaxUtilization:F3}, bound {s.LowerBound:F3}, ratio {s.RatioToBound:F3}"));
-            }
-            int? settled = null;
-            for (var i = 0; i < periods.Count; i++)
-                if (periods.Skip(i).All(p => p.Ratio <= 1.05)) { settled = i; break; }
-            var maxAfter = settled is { } k ? periods.Skip(k).Select(p => p.Ratio).DefaultIfEmpty(double.NaN).Max() : double.NaN;
-
-            // 3. Failures, one at a time, each repaired before the next.
-            var rng = new Random(o.Seed);
-            var candidates = topology.Links.Where(l => l.Role == LinkRole.LeafSpine).Select(l => l.Id).ToArray();
-            if (candidates.Length == 0) throw new InvalidOperationException("no leaf-spine link to fail");
-            var down = new List<double>();
-            var downClient = new List<double>();
-            var up = new List<double>();
-            var switches = new List<double>();
-            var waves = new List<double>();
-            var timedOut = 0;
-            for (var i = 0; i < o.Failures; i++)
-            {
-                var link = candidates[rng.Next(candidates.Length)];
-                var (ok, ms, clientMs, ev) = await InjectAndWait(fabric, watch, FaultKind.LinkDown, link, o.Timeout, cancellationToken);
-                if (ok) { down.Add(ms); downClient.Add(clientMs); switches.Add(ev!.Switches); waves.Add(ev.Waves); } else timedOut++;
-                var (ok2, ms2, _, _) = await InjectAndWait(fabric, watch, FaultKind.LinkUp, link, o.Timeout, cancellationToken);
-                if (ok2) up.Add(ms2); else timedOut++;
-                if ((i + 1) % 10 == 0 || i == o.Failures - 1)
-                    progress($"{i + 1}/{o.Failures} failures: failure -> all acked {LatencyFigures.Of(down)}");
-            }
-            var r = routing.Get("mpft");
-            var portLatency = r?.PortEventLatencyMs;
-            var report = new ConvergenceReport
-            {
-                Transport = o.RabbitMqUri is null ? "in-memory" : "rabbitmq",
-                Fabric = $"MPFT radix {o.Radix}: {topology.EndpointCount:N0} endpoints, {topology.Switches.Count} switches, {topology.Planes.Count} planes",
-                Switches = topology.Switches.Count,
-                StartupSeconds = startup,
-                Failures = o.Failures,
-                TimedOut = timedOut,
-                FailureToAllAcked = LatencyFigures.Of(down),
-                InjectionToConvergedEvent = LatencyFigures.Of(downClient),
-                RepairToAllAcked = LatencyFigures.Of(up),
-                RoutingPortEventToPublished = portLatency is null ? LatencyFigures.Of([]) : new LatencyFigures(portLatency.Count, portLatency.Median, double.NaN, portLatency.P99, double.NaN, double.NaN),
-                SwitchesPerChange = Median(switches),
-                WavesPerChange = Median(waves),
-                ForwardingProblems = emulation.Snapshot.ForwardingProblems,
-                Adaptation = periods,
-                PeriodsToWithin5Percent = settled,
-                MaxRatioAfterSettling = maxAfter,
-            };
-            await app.StopAsync(CancellationToken.None);
-            return report;
-        }
-        finally
+        // 2. Load against the bound, period by period.
+        var periods = new List<PeriodFigure>();
+        var lastPeriod = emulation.Snapshot.Period;
+        while (periods.Count < o.AdaptationPeriods)
         {
-            try { Directory.Delete(data, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            await Task.Delay(Math.Max(50, o.PeriodMs / 5), cancellationToken);
+            var s = emulation.Snapshot;
+            if (s.Period == lastPeriod) continue;
+            lastPeriod = s.Period;
+            periods.Add(new(s.Period, s.MaxUtilization, s.LowerBound, s.RatioToBound, routing.Get("mpft")?.RoutingVersion ?? 0));
+            progress(string.Create(CultureInfo.InvariantCulture, $"period {s.Period}: max link utilization {s.MaxUtilization:F3}, bound {s.LowerBound:F3}, ratio {s.RatioToBound:F3}"));
         }
+        int? settled = null;
+        for (var i = 0; i < periods.Count; i++)
+            if (periods.Skip(i).All(p => p.Ratio <= 1.05)) { settled = i; break; }
+        var maxAfter = settled is { } k ? periods.Skip(k).Select(p => p.Ratio).DefaultIfEmpty(double.NaN).Max() : double.NaN;
+
+        // 3. Failures, one at a time, each repaired before the next.
+        var rng = new Random(o.Seed);
+        var candidates = topology.Links.Where(l => l.Role == LinkRole.LeafSpine).Select(l => l.Id).ToArray();
+        if (candidates.Length == 0) throw new InvalidOperationException("no leaf-spine link to fail");
+        var down = new List<double>();
+        var downClient = new List<double>();
+        var up = new List<double>();
+        var switches = new List<double>();
+        var waves = new List<double>();
+        var timedOut = 0;
+        for (var i = 0; i < o.Failures; i++)
+        {
+            var link = candidates[rng.Next(candidates.Length)];
+            if (await loop.InjectAndConvergeAsync(new FaultRequest { Kind = FaultKind.LinkDown, LinkId = link }, o.Timeout, cancellationToken) is var (ev, clientMs))
+            {
+                down.Add(FailureToAcked(ev));
+                downClient.Add(clientMs);
+                switches.Add(ev.Switches);
+                waves.Add(ev.Waves);
+            }
+            else timedOut++;
+            if (await loop.InjectAndConvergeAsync(new FaultRequest { Kind = FaultKind.LinkUp, LinkId = link }, o.Timeout, cancellationToken) is var (upEv, _)) up.Add(FailureToAcked(upEv));
+            else timedOut++;
+            if ((i + 1) % 10 == 0 || i == o.Failures - 1)
+                progress($"{i + 1}/{o.Failures} failures: failure -> all acked {LatencyFigures.Of(down)}");
+        }
+        var r = routing.Get("mpft");
+        var portLatency = r?.PortEventLatencyMs;
+        var report = new ConvergenceReport
+        {
+            Transport = o.RabbitMqUri is null ? "in-memory" : "rabbitmq",
+            Fabric = $"MPFT radix {o.Radix}: {topology.EndpointCount:N0} endpoints, {topology.Switches.Count} switches, {topology.Planes.Count} planes",
+            Switches = topology.Switches.Count,
+            StartupSeconds = startup,
+            Failures = o.Failures,
+            TimedOut = timedOut,
+            FailureToAllAcked = LatencyFigures.Of(down),
+            InjectionToConvergedEvent = LatencyFigures.Of(downClient),
+            RepairToAllAcked = LatencyFigures.Of(up),
+            RoutingPortEventToPublished = portLatency is null ? LatencyFigures.Of([]) : new LatencyFigures(portLatency.Count, portLatency.Median, double.NaN, portLatency.P99, double.NaN, double.NaN),
+            SwitchesPerChange = Median(switches),
+            WavesPerChange = Median(waves),
+            ForwardingProblems = emulation.Snapshot.ForwardingProblems,
+            Adaptation = periods,
+            PeriodsToWithin5Percent = settled,
+            MaxRatioAfterSettling = maxAfter,
+        };
+        return report;
     }
 
-    private static async Task<(bool Ok, double Ms, double ClientMs, RoutesConverged? Event)> InjectAndWait(
-        EmulatedFabric fabric, ConvergenceWatch watch, FaultKind kind, int link, TimeSpan timeout, CancellationToken ct)
-    {
-        var trigger = $"bench-{kind}-{link}-{Guid.NewGuid():N}"[..40];
-        var wait = watch.WaitFor(trigger);
-        var t0 = Stopwatch.GetTimestamp();
-        await fabric.InjectAsync(new FaultRequest { Kind = kind, LinkId = link }, trigger, ct);
-        var done = await Task.WhenAny(wait, Task.Delay(timeout, ct));
-        if (done != wait) return (false, double.NaN, double.NaN, null);
-        var (ev, ticks) = await wait;
-        var ms = ev.TriggeredAt is { } at ? (ev.ConvergedAt - at).TotalMilliseconds : (ev.ConvergedAt - ev.ReceivedAt).TotalMilliseconds;
-        return (true, ms, Stopwatch.GetElapsedTime(t0, ticks).TotalMilliseconds, ev);
-    }
+    // As the loop reports it: the port event's time to the last ack (same clock).
+    private static double FailureToAcked(RoutesConverged ev) => (ev.ConvergedAt - (ev.TriggeredAt ?? ev.ReceivedAt)).TotalMilliseconds;
 
     private static double Median(List<double> xs) => xs.Count == 0 ? double.NaN : xs.Order().ElementAt(xs.Count / 2);
 
