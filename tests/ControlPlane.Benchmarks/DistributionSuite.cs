@@ -117,7 +117,7 @@ public sealed class DistributionSuite : IBenchmarkSuite
         var m = g.Members.ToArray();
         m[0] = m[0] with { Weight = m[0].Weight + 1 };
         m[1] = m[1] with { Weight = m[1].Weight - 1 };
-        return new SwitchTable(t.SwitchName, t.Version, t.GroupSize, t.Groups.SetItem(g.Id, new NextHopGroup(g.Id, m)).Values, t.Routes);
+        return new SwitchTable(t.SwitchName, t.Version, t.GroupSize, t.Groups.Values.Select(x => x.Id == g.Id ? new NextHopGroup(g.Id, m) : x), t.Routes);
     }
 
     private static Dictionary<string, SwitchTable> TreeTables(FabricTopology t, int downLink, Dictionary<(string, string), int> ids)

@@ -91,6 +91,10 @@ public sealed record ConvergenceReport
     public required LatencyFigures RepairToAllAcked { get; init; }
     /// <summary>Inside routing: port event consumed to RoutesComputed published (the routing service's own figure).</summary>
     public required LatencyFigures RoutingPortEventToPublished { get; init; }
+    /// <summary>Failure (port event time) to distribution receiving routing's tables: agent event, bus, routing, bus.</summary>
+    public LatencyFigures FailureToDistribution { get; init; } = LatencyFigures.Of([]);
+    /// <summary>Distribution receiving the tables to the last affected agent's ack: waves, bus both ways, agent installs.</summary>
+    public LatencyFigures DistributionToAllAcked { get; init; } = LatencyFigures.Of([]);
     /// <summary>Switches whose tables changed per failure (median).</summary>
     public required double SwitchesPerChange { get; init; }
     /// <summary>Make-before-break waves per failure (median).</summary>
@@ -163,6 +167,8 @@ public static class ConvergenceBenchmark
         if (candidates.Length == 0) throw new InvalidOperationException("no leaf-spine link to fail");
         var down = new List<double>();
         var downClient = new List<double>();
+        var toDistribution = new List<double>();
+        var inDistribution = new List<double>();
         var up = new List<double>();
         var switches = new List<double>();
         var waves = new List<double>();
@@ -174,6 +180,8 @@ public static class ConvergenceBenchmark
             {
                 down.Add(FailureToAcked(ev));
                 downClient.Add(clientMs);
+                if (ev.TriggeredAt is { } at) toDistribution.Add((ev.ReceivedAt - at).TotalMilliseconds);
+                inDistribution.Add((ev.ConvergedAt - ev.ReceivedAt).TotalMilliseconds);
                 switches.Add(ev.Switches);
                 waves.Add(ev.Waves);
             }
@@ -197,6 +205,8 @@ public static class ConvergenceBenchmark
             InjectionToConvergedEvent = LatencyFigures.Of(downClient),
             RepairToAllAcked = LatencyFigures.Of(up),
             RoutingPortEventToPublished = portLatency is null ? LatencyFigures.Of([]) : new LatencyFigures(portLatency.Count, portLatency.Median, double.NaN, portLatency.P99, double.NaN, double.NaN),
+            FailureToDistribution = LatencyFigures.Of(toDistribution),
+            DistributionToAllAcked = LatencyFigures.Of(inDistribution),
             SwitchesPerChange = Median(switches),
             WavesPerChange = Median(waves),
             ForwardingProblems = emulation.Snapshot.ForwardingProblems,
@@ -223,6 +233,8 @@ public static class ConvergenceBenchmark
         b.AppendLine($"  injection -> RoutesConverged received:         {r.InjectionToConvergedEvent}");
         b.AppendLine($"  link repair -> every affected agent acked:    {r.RepairToAllAcked}");
         b.AppendLine(string.Create(inv, $"  routing, port event -> tables published:      p50 {r.RoutingPortEventToPublished.P50:F1} ms, p99 {r.RoutingPortEventToPublished.P99:F1} ms"));
+        b.AppendLine($"  failure -> distribution has the tables:      {r.FailureToDistribution}");
+        b.AppendLine($"  distribution -> every affected agent acked:  {r.DistributionToAllAcked}");
         b.AppendLine(string.Create(inv, $"  per failure: {r.SwitchesPerChange:F0} switches changed (median), {r.WavesPerChange:F0} make-before-break waves; {r.TimedOut} timed out; {r.ForwardingProblems} loops/holes found"));
         if (r.Adaptation.Count > 0)
         {

@@ -261,8 +261,8 @@ public static class MakeBeforeBreak
     // The new table plus the old routes it drops; old groups those need are kept, renumbered when a new group took the id.
     private static SwitchTable MakeTable(SwitchTable old, SwitchTable @new, IReadOnlyList<RouteKey> dropped)
     {
-        var groups = @new.Groups.ToBuilder();
-        var routes = @new.Routes.ToBuilder();
+        var groups = new Dictionary<int, NextHopGroup>(@new.Groups);
+        var routes = new Dictionary<RouteKey, RouteEntry>(@new.Routes);
         var nextId = Math.Max(groups.Count == 0 ? 0 : groups.Keys.Max(), old.Groups.Count == 0 ? 0 : old.Groups.Keys.Max()) + 1;
         var moved = new Dictionary<int, int>();
         foreach (var k in dropped)
@@ -282,7 +282,7 @@ public static class MakeBeforeBreak
             }
             routes[k] = r;
         }
-        return SwitchTable.FromParts(@new.SwitchName, @new.Version, @new.GroupSize, groups.ToImmutable(), routes.ToImmutable());
+        return new SwitchTable(@new.SwitchName, @new.Version, @new.GroupSize, groups.Values, routes);
     }
 
     /// <summary>The port-to-neighbor map of a fabric topology (host-facing and free ports give null).</summary>

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Immutable;
 using System.Security.Cryptography;
+using System.Runtime.InteropServices;
 using System.Text;
 using ControlPlane.Fabric;
 
@@ -49,9 +50,22 @@ public sealed class NextHopGroup : IEquatable<NextHopGroup>
     /// <summary>Creates a group; members are sorted by port (their order carries no meaning).</summary>
     public NextHopGroup(int id, IEnumerable<GroupMember> members)
     {
+        ArgumentNullException.ThrowIfNull(members);
         Id = id;
-        Members = [.. members.OrderBy(m => m.Port).ThenBy(m => m.Weight)];
+        GroupMember[] a = [.. members];
+        var sorted = true;
+        for (var i = 1; i < a.Length && sorted; i++) sorted = Compare(a[i - 1], a[i]) <= 0;
+        if (!sorted) Array.Sort(a, Compare);
+        Members = ImmutableCollectionsMarshal.AsImmutableArray(a);
     }
+
+    private NextHopGroup(int id, ImmutableArray<GroupMember> sortedMembers)
+    {
+        Id = id;
+        Members = sortedMembers;
+    }
+
+    private static int Compare(GroupMember a, GroupMember b) => a.Port != b.Port ? a.Port.CompareTo(b.Port) : a.Weight.CompareTo(b.Weight);
 
     /// <summary>Group id, 1 or more (0 is reserved for "local").</summary>
     public int Id { get; }
@@ -110,25 +124,11 @@ public sealed class SwitchTable : IEquatable<SwitchTable>
     /// <summary>Creates a table. Duplicate group ids or route keys are rejected (last-wins would hide a bug).</summary>
     /// <exception cref="FabricInputException">A group id or route key appears twice.</exception>
     public SwitchTable(string switchName, ulong version, int groupSize, IEnumerable<NextHopGroup> groups, IEnumerable<KeyValuePair<RouteKey, RouteEntry>> routes)
+        : this(switchName, version, groupSize, GroupMap(groups), RouteMap(routes), null)
     {
-        SwitchName = switchName;
-        Version = version;
-        GroupSize = groupSize;
-        var g = ImmutableSortedDictionary.CreateBuilder<int, NextHopGroup>();
-        foreach (var group in groups)
-        {
-            if (!g.TryAdd(group.Id, group)) throw new FabricInputException($"groups[{group.Id}]", "group id appears twice");
-        }
-        var r = ImmutableSortedDictionary.CreateBuilder<RouteKey, RouteEntry>();
-        foreach (var (k, v) in routes)
-        {
-            if (!r.TryAdd(k, v)) throw new FabricInputException($"routes[{k}]", "route key appears twice");
-        }
-        Groups = g.ToImmutable();
-        Routes = r.ToImmutable();
     }
 
-    private SwitchTable(string switchName, ulong version, int groupSize, ImmutableSortedDictionary<int, NextHopGroup> groups, ImmutableSortedDictionary<RouteKey, RouteEntry> routes, byte[]? digest)
+    private SwitchTable(string switchName, ulong version, int groupSize, SortedMap<int, NextHopGroup> groups, SortedMap<RouteKey, RouteEntry> routes, byte[]? digest)
     {
         SwitchName = switchName;
         Version = version;
@@ -137,6 +137,19 @@ public sealed class SwitchTable : IEquatable<SwitchTable>
         Routes = routes;
         _digest = digest;
     }
+
+    private static SortedMap<int, NextHopGroup> GroupMap(IEnumerable<NextHopGroup> groups)
+    {
+        ArgumentNullException.ThrowIfNull(groups);
+        var list = groups is ICollection<NextHopGroup> c ? new NextHopGroup[c.Count] : [.. groups];
+        if (groups is ICollection<NextHopGroup> c2) c2.CopyTo(list, 0);
+        var ids = new int[list.Length];
+        for (var i = 0; i < list.Length; i++) ids[i] = list[i].Id;
+        return SortedMap<int, NextHopGroup>.FromArrays(ids, list, list.Length, id => new FabricInputException($"groups[{id}]", "group id appears twice"));
+    }
+
+    private static SortedMap<RouteKey, RouteEntry> RouteMap(IEnumerable<KeyValuePair<RouteKey, RouteEntry>> routes) =>
+        SortedMap<RouteKey, RouteEntry>.Create(routes, k => new FabricInputException($"routes[{k}]", "route key appears twice"));
 
     /// <summary>An empty table (what an agent holds before its first update), version 0.</summary>
     public static SwitchTable Empty(string switchName, int groupSize) => new(switchName, 0, groupSize, [], []);
@@ -150,14 +163,14 @@ public sealed class SwitchTable : IEquatable<SwitchTable>
     /// <summary>Buckets per group; every group's weights sum to it.</summary>
     public int GroupSize { get; }
 
-    /// <summary>Groups by id.</summary>
-    public ImmutableSortedDictionary<int, NextHopGroup> Groups { get; }
+    /// <summary>Groups by id, in ascending id order.</summary>
+    public SortedMap<int, NextHopGroup> Groups { get; }
 
-    /// <summary>Routes by key.</summary>
-    public ImmutableSortedDictionary<RouteKey, RouteEntry> Routes { get; }
+    /// <summary>Routes by key, in ascending key order.</summary>
+    public SortedMap<RouteKey, RouteEntry> Routes { get; }
 
     /// <summary>SHA-256 of the canonical encoding of groups and routes (version and name excluded, so equal contents digest equally).</summary>
-    public ReadOnlySpan<byte> Digest => _digest ??= TableDigest.Compute(Groups.Values, Routes);
+    public ReadOnlySpan<byte> Digest => _digest ??= TableDigest.Compute(Groups.Values.AsSpan(), Routes.Keys.AsSpan(), Routes.Values.AsSpan());
 
     /// <summary>Digest as a copy, for storing or sending.</summary>
     public byte[] DigestBytes() => Digest.ToArray();
@@ -165,7 +178,7 @@ public sealed class SwitchTable : IEquatable<SwitchTable>
     /// <summary>The same contents at another version.</summary>
     public SwitchTable WithVersion(ulong version) => new(SwitchName, version, GroupSize, Groups, Routes, _digest);
 
-    internal static SwitchTable FromParts(string switchName, ulong version, int groupSize, ImmutableSortedDictionary<int, NextHopGroup> groups, ImmutableSortedDictionary<RouteKey, RouteEntry> routes) =>
+    internal static SwitchTable FromParts(string switchName, ulong version, int groupSize, SortedMap<int, NextHopGroup> groups, SortedMap<RouteKey, RouteEntry> routes) =>
         new(switchName, version, groupSize, groups, routes, null);
 
     /// <summary>Next-hop ports of a route (empty when the route is missing or local).</summary>
@@ -182,34 +195,34 @@ public sealed class SwitchTable : IEquatable<SwitchTable>
     /// <param name="radix">Ports of the switch.</param>
     public IReadOnlyList<FieldError> Validate(int radix)
     {
-        var e = new List<FieldError>();
-        if (string.IsNullOrWhiteSpace(SwitchName)) e.Add(new("switchName", "must not be empty"));
-        if (GroupSize < 1) e.Add(new("groupSize", $"must be at least 1, got {GroupSize}"));
+        // Field names are formatted only for the entries that have a problem: a valid table allocates nothing here.
+        List<FieldError>? e = null;
+        void Add(string field, string reason) => (e ??= []).Add(new(field, reason));
+        if (string.IsNullOrWhiteSpace(SwitchName)) Add("switchName", "must not be empty");
+        if (GroupSize < 1) Add("groupSize", $"must be at least 1, got {GroupSize}");
         foreach (var g in Groups.Values)
         {
-            var f = $"groups[{g.Id}]";
-            if (g.Id <= LocalGroup) e.Add(new($"{f}.id", $"must be at least 1 (0 is reserved for local delivery), got {g.Id}"));
-            if (g.Members.Length == 0) e.Add(new($"{f}.members", "must not be empty"));
+            if (g.Id <= LocalGroup) Add($"groups[{g.Id}].id", $"must be at least 1 (0 is reserved for local delivery), got {g.Id}");
+            if (g.Members.Length == 0) Add($"groups[{g.Id}].members", "must not be empty");
             var sum = 0L;
             for (var i = 0; i < g.Members.Length; i++)
             {
                 var m = g.Members[i];
-                if (m.Port < 1 || m.Port > radix) e.Add(new($"{f}.members[{i}].port", $"must be between 1 and the radix ({radix}), got {m.Port}"));
-                if (i > 0 && g.Members[i - 1].Port == m.Port) e.Add(new($"{f}.members[{i}].port", $"port {m.Port} appears twice"));
-                if (m.Weight < 1) e.Add(new($"{f}.members[{i}].weight", $"must be at least 1, got {m.Weight}"));
+                if (m.Port < 1 || m.Port > radix) Add($"groups[{g.Id}].members[{i}].port", $"must be between 1 and the radix ({radix}), got {m.Port}");
+                if (i > 0 && g.Members[i - 1].Port == m.Port) Add($"groups[{g.Id}].members[{i}].port", $"port {m.Port} appears twice");
+                if (m.Weight < 1) Add($"groups[{g.Id}].members[{i}].weight", $"must be at least 1, got {m.Weight}");
                 sum += m.Weight;
             }
-            if (g.Members.Length > 0 && sum != GroupSize) e.Add(new($"{f}.members", $"weights sum to {sum}, must sum to the group size {GroupSize}"));
+            if (g.Members.Length > 0 && sum != GroupSize) Add($"groups[{g.Id}].members", $"weights sum to {sum}, must sum to the group size {GroupSize}");
         }
         foreach (var (k, r) in Routes)
         {
-            var f = $"routes[{k}]";
-            if (string.IsNullOrWhiteSpace(k.Destination)) e.Add(new($"{f}.destination", "must not be empty"));
-            if (string.IsNullOrWhiteSpace(k.TrafficClass)) e.Add(new($"{f}.trafficClass", "must not be empty"));
-            if (r.GroupId != LocalGroup && !Groups.ContainsKey(r.GroupId)) e.Add(new($"{f}.groupId", $"group {r.GroupId} does not exist"));
-            if (r.Mode is not (SpreadMode.Hash or SpreadMode.Spray)) e.Add(new($"{f}.mode", $"must be hash or spray, got {(int)r.Mode}"));
+            if (string.IsNullOrWhiteSpace(k.Destination)) Add($"routes[{k}].destination", "must not be empty");
+            if (string.IsNullOrWhiteSpace(k.TrafficClass)) Add($"routes[{k}].trafficClass", "must not be empty");
+            if (r.GroupId != LocalGroup && !Groups.ContainsKey(r.GroupId)) Add($"routes[{k}].groupId", $"group {r.GroupId} does not exist");
+            if (r.Mode is not (SpreadMode.Hash or SpreadMode.Spray)) Add($"routes[{k}].mode", $"must be hash or spray, got {(int)r.Mode}");
         }
-        return e;
+        return e is null ? [] : e;
     }
 
     /// <summary>True when the groups and routes are the same (name, version and group size included).</summary>
@@ -217,10 +230,23 @@ public sealed class SwitchTable : IEquatable<SwitchTable>
         other is not null && other.SwitchName == SwitchName && other.Version == Version && other.GroupSize == GroupSize && SameContents(other);
 
     /// <summary>True when groups and routes are equal, whatever the versions.</summary>
-    public bool SameContents(SwitchTable other) =>
-        Groups.Count == other.Groups.Count && Routes.Count == other.Routes.Count &&
-        Groups.All(kv => other.Groups.TryGetValue(kv.Key, out var g) && g.Equals(kv.Value)) &&
-        Routes.All(kv => other.Routes.TryGetValue(kv.Key, out var r) && r == kv.Value);
+    public bool SameContents(SwitchTable other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        if (ReferenceEquals(Groups, other.Groups) && ReferenceEquals(Routes, other.Routes)) return true;
+        if (Groups.Count != other.Groups.Count || Routes.Count != other.Routes.Count) return false;
+        if (_digest is not null && other._digest is not null) return _digest.AsSpan().SequenceEqual(other._digest);
+        // Both maps are sorted: equal maps match position by position.
+        for (var i = 0; i < Groups.Count; i++)
+        {
+            if (!Groups.ValueAt(i).Equals(other.Groups.ValueAt(i))) return false;
+        }
+        for (var i = 0; i < Routes.Count; i++)
+        {
+            if (Routes.KeyAt(i) != other.Routes.KeyAt(i) || Routes.ValueAt(i) != other.Routes.ValueAt(i)) return false;
+        }
+        return true;
+    }
 
     /// <inheritdoc/>
     public override bool Equals(object? obj) => Equals(obj as SwitchTable);
@@ -246,55 +272,77 @@ public static class TableDigest
     /// <summary>Digest of the given groups (any order) and routes (any order).</summary>
     public static byte[] Compute(IEnumerable<NextHopGroup> groups, IEnumerable<KeyValuePair<RouteKey, RouteEntry>> routes)
     {
-        // One buffer hashed once: appending 4 bytes at a time to an incremental hash costs several times more.
-        var w = new ArrayBufferWriter<byte>(4096);
-        void U32(uint v)
+        ArgumentNullException.ThrowIfNull(groups);
+        ArgumentNullException.ThrowIfNull(routes);
+        NextHopGroup[] gs = [.. groups];
+        var gSorted = true;
+        for (var i = 1; i < gs.Length && gSorted; i++) gSorted = gs[i - 1].Id <= gs[i].Id;
+        if (!gSorted) Array.Sort(gs, (x, y) => x.Id.CompareTo(y.Id));
+        var rm = routes as SortedMap<RouteKey, RouteEntry>;
+        if (rm is null)
         {
-            BinaryPrimitives.WriteUInt32BigEndian(w.GetSpan(4), v);
-            w.Advance(4);
+            KeyValuePair<RouteKey, RouteEntry>[] rs = [.. routes];
+            var keys = new RouteKey[rs.Length];
+            var values = new RouteEntry[rs.Length];
+            for (var i = 0; i < rs.Length; i++) (keys[i], values[i]) = (rs[i].Key, rs[i].Value);
+            var sorted = true;
+            for (var i = 1; i < keys.Length && sorted; i++) sorted = keys[i - 1].CompareTo(keys[i]) <= 0;
+            if (!sorted) Array.Sort(keys, values);
+            return Compute(gs, keys, values);
         }
-        void Str(string text)
-        {
-            var n = Encoding.UTF8.GetByteCount(text);
-            U32((uint)n);
-            Encoding.UTF8.GetBytes(text, w.GetSpan(n));
-            w.Advance(n);
-        }
-        w.Write("FTD1"u8);
-        var gs = groups is ICollection<NextHopGroup> c ? new List<NextHopGroup>(c.Count) : [];
-        gs.AddRange(groups);
-        if (!IsSorted(gs, (x, y) => x.Id.CompareTo(y.Id))) gs.Sort((x, y) => x.Id.CompareTo(y.Id));
-        U32((uint)gs.Count);
-        foreach (var g in gs)
-        {
-            U32((uint)g.Id);
-            U32((uint)g.Members.Length);
-            foreach (var m in g.Members)
-            {
-                U32((uint)m.Port);
-                U32((uint)m.Weight);
-            }
-        }
-        var rs = routes.ToList();
-        if (!IsSorted(rs, (x, y) => x.Key.CompareTo(y.Key))) rs.Sort((x, y) => x.Key.CompareTo(y.Key));
-        U32((uint)rs.Count);
-        foreach (var (k, r) in rs)
-        {
-            Str(k.Destination);
-            Str(k.TrafficClass);
-            U32((uint)r.GroupId);
-            U32((uint)r.Mode);
-        }
-        return SHA256.HashData(w.WrittenSpan);
+        return Compute(gs, rm.Keys.AsSpan(), rm.Values.AsSpan());
     }
 
-    private static bool IsSorted<T>(List<T> items, Comparison<T> compare)
+    /// <summary>Digest of groups sorted by id and routes sorted by key.</summary>
+    internal static byte[] Compute(ReadOnlySpan<NextHopGroup> groups, ReadOnlySpan<RouteKey> keys, ReadOnlySpan<RouteEntry> values)
     {
-        for (var i = 1; i < items.Count; i++)
+        // The exact size first, then one pooled buffer written once and hashed once: growing a buffer or hashing
+        // 4 bytes at a time costs several times the hash itself.
+        var size = 4 + 4 + 4;
+        foreach (var g in groups) size += 8 + 8 * g.Members.Length;
+        for (var i = 0; i < keys.Length; i++)
+            size += 16 + Encoding.UTF8.GetByteCount(keys[i].Destination) + Encoding.UTF8.GetByteCount(keys[i].TrafficClass);
+        var buffer = ArrayPool<byte>.Shared.Rent(size);
+        try
         {
-            if (compare(items[i - 1], items[i]) > 0) return false;
+            var w = buffer.AsSpan(0, size);
+            var at = 0;
+            void U32(Span<byte> span, uint v)
+            {
+                BinaryPrimitives.WriteUInt32BigEndian(span[at..], v);
+                at += 4;
+            }
+            "FTD1"u8.CopyTo(w);
+            at = 4;
+            U32(w, (uint)groups.Length);
+            foreach (var g in groups)
+            {
+                U32(w, (uint)g.Id);
+                U32(w, (uint)g.Members.Length);
+                foreach (var m in g.Members)
+                {
+                    U32(w, (uint)m.Port);
+                    U32(w, (uint)m.Weight);
+                }
+            }
+            U32(w, (uint)keys.Length);
+            for (var i = 0; i < keys.Length; i++)
+            {
+                var d = Encoding.UTF8.GetBytes(keys[i].Destination, w[(at + 4)..]);
+                U32(w, (uint)d);
+                at += d;
+                var c = Encoding.UTF8.GetBytes(keys[i].TrafficClass, w[(at + 4)..]);
+                U32(w, (uint)c);
+                at += c;
+                U32(w, (uint)values[i].GroupId);
+                U32(w, (uint)values[i].Mode);
+            }
+            return SHA256.HashData(w[..at]);
         }
-        return true;
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>Short hex form for logs and reasons.</summary>

@@ -71,18 +71,15 @@ public sealed class TableDelta
             return DeltaApplyResult.Refused($"delta for switch '{SwitchName}' cannot apply to the table of '{table.SwitchName}'");
         if (table.Version != BaseVersion)
             return DeltaApplyResult.Refused($"base version mismatch: delta needs v{BaseVersion}, table holds v{table.Version}");
-        var groups = table.Groups.ToBuilder();
-        var routes = table.Routes.ToBuilder();
-        foreach (var k in RemoveRoutes) routes.Remove(k);
-        foreach (var id in RemoveGroupIds) groups.Remove(id);
-        foreach (var g in UpsertGroups) groups[g.Id] = g;
-        foreach (var (k, r) in UpsertRoutes) routes[k] = r;
-        foreach (var (k, r) in routes)
+        var groups = SortedMerge.Apply(table.Groups, RemoveGroupIds.AsSpan(), UpsertGroups.Select(g => new KeyValuePair<int, NextHopGroup>(g.Id, g)));
+        var routes = SortedMerge.Apply(table.Routes, RemoveRoutes.AsSpan(), UpsertRoutes);
+        for (var i = 0; i < routes.Count; i++)
         {
+            var r = routes.ValueAt(i);
             if (r.GroupId != SwitchTable.LocalGroup && !groups.ContainsKey(r.GroupId))
-                return DeltaApplyResult.Refused($"route {k} would point to missing group {r.GroupId}");
+                return DeltaApplyResult.Refused($"route {routes.KeyAt(i)} would point to missing group {r.GroupId}");
         }
-        var result = SwitchTable.FromParts(SwitchName, Version, table.GroupSize, groups.ToImmutable(), routes.ToImmutable());
+        var result = SwitchTable.FromParts(SwitchName, Version, table.GroupSize, groups, routes);
         if (!result.Digest.SequenceEqual(Digest.AsSpan()))
             return DeltaApplyResult.Refused($"digest mismatch after apply: expected {TableDigest.Short(Digest.AsSpan())}, got {TableDigest.Short(result.Digest)}");
         return new DeltaApplyResult(result, null);

@@ -187,12 +187,16 @@ public static class TableWire
     private static List<KeyValuePair<RouteKey, RouteEntry>> Routes(IReadOnlyList<Pb.Route> src, string field, List<FieldError> e)
     {
         var r = new List<KeyValuePair<RouteKey, RouteEntry>>(src.Count);
-        var seen = new HashSet<RouteKey>();
+        // Tables are encoded in key order, where a duplicate can only follow its twin; a set is needed only otherwise.
+        var ordered = true;
+        for (var i = 1; i < src.Count && ordered; i++)
+            ordered = new RouteKey(src[i - 1].Destination, src[i - 1].TrafficClass).CompareTo(new RouteKey(src[i].Destination, src[i].TrafficClass)) < 0;
+        var seen = ordered ? null : new HashSet<RouteKey>();
         for (var i = 0; i < src.Count; i++)
         {
             var x = src[i];
             var k = new RouteKey(x.Destination, x.TrafficClass);
-            if (!seen.Add(k)) { e.Add(new($"{field}[{i}]", $"route {k} appears twice")); continue; }
+            if (seen is not null && !seen.Add(k)) { e.Add(new($"{field}[{i}]", $"route {k} appears twice")); continue; }
             if (x.GroupId > int.MaxValue) { e.Add(new($"{field}[{i}].groupId", $"too large: {x.GroupId}")); continue; }
             SpreadMode mode;
             switch (x.Mode)

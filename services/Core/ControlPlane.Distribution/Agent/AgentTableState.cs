@@ -32,13 +32,15 @@ public interface IDataPlane
 
 /// <summary>
 /// A data plane in memory with a capacity: the reference used by the emulated fabric and tests. It keeps its own
-/// copy of groups and routes (as hardware would) and computes the read-back digest from that copy.
+/// copy of groups and routes (as hardware would: immutable maps, so a copy is a reference) and computes the read-back
+/// digest from that copy, once per change of the copy.
 /// </summary>
 public sealed class InMemoryDataPlane : IDataPlane
 {
     private readonly object _gate = new();
-    private Dictionary<int, GroupMember[]> _groups = [];
-    private Dictionary<RouteKey, RouteEntry> _routes = [];
+    private SortedMap<int, NextHopGroup> _groups = SortedMap<int, NextHopGroup>.Empty;
+    private SortedMap<RouteKey, RouteEntry> _routes = SortedMap<RouteKey, RouteEntry>.Empty;
+    private byte[]? _readBack;
     private SwitchTable? _installed;
 
     /// <summary>Creates an empty data plane.</summary>
@@ -73,7 +75,7 @@ public sealed class InMemoryDataPlane : IDataPlane
         lock (_gate)
         {
             if (!_routes.TryGetValue(key, out var r)) return null;
-            return r.GroupId == SwitchTable.LocalGroup ? [] : _groups[r.GroupId];
+            return r.GroupId == SwitchTable.LocalGroup ? [] : _groups[r.GroupId].Members;
         }
     }
 
@@ -85,12 +87,11 @@ public sealed class InMemoryDataPlane : IDataPlane
         if (full.Count > 0) return InstallResult.Refused(string.Join("; ", full.Select(e => e.Reason)));
         var bad = table.Validate(Radix);
         if (bad.Count > 0) return InstallResult.Refused("invalid table: " + string.Join("; ", bad.Take(5)));
-        var groups = table.Groups.Values.ToDictionary(g => g.Id, g => g.Members.ToArray());
-        var routes = table.Routes.ToDictionary();
         lock (_gate)
         {
-            _groups = groups;
-            _routes = routes;
+            _groups = table.Groups;
+            _routes = table.Routes;
+            _readBack = null;
             _installed = table;
             InstallCount++;
         }
@@ -100,7 +101,7 @@ public sealed class InMemoryDataPlane : IDataPlane
     /// <inheritdoc/>
     public byte[] ReadBack()
     {
-        lock (_gate) return TableDigest.Compute(_groups.Select(kv => new NextHopGroup(kv.Key, kv.Value)), _routes);
+        lock (_gate) return (byte[])(_readBack ??= TableDigest.Compute(_groups.Values.AsSpan(), _routes.Keys.AsSpan(), _routes.Values.AsSpan())).Clone();
     }
 
     /// <summary>
@@ -121,11 +122,10 @@ public sealed class InMemoryDataPlane : IDataPlane
         lock (_gate)
         {
             // Copy on write: readers of Installed keep a consistent table.
-            var routes = new Dictionary<RouteKey, RouteEntry>(_routes);
-            if (!routes.Remove(key)) return false;
-            _routes = routes;
-            if (_installed is { } t)
-                _installed = new SwitchTable(t.SwitchName, t.Version, t.GroupSize, _groups.Select(kv => new NextHopGroup(kv.Key, kv.Value)), routes);
+            if (!_routes.ContainsKey(key)) return false;
+            _routes = SortedMerge.Apply(_routes, [key], []);
+            _readBack = null;
+            if (_installed is { } t) _installed = new SwitchTable(t.SwitchName, t.Version, t.GroupSize, _groups.Values, _routes);
             return true;
         }
     }
