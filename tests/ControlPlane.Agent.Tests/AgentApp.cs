@@ -94,7 +94,16 @@ public sealed class AgentApp(IReadOnlyDictionary<string, string?> settings) : We
         await ep.Send(new RouteUpdateOrdered { Fabric = fabric, SwitchName = switchName, Payload = payload, SentAt = DateTimeOffset.UtcNow });
     }
 
-    public IEnumerable<RouteAck> Acks() => Recorder.Of<RouteAckSent>().Select(a => RouteAck.Parser.ParseFrom(a.Payload));
+    public async Task SendBatchAsync(string fabric, IReadOnlyList<RouteUpdateOrdered> updates)
+    {
+        var bus = Services.GetRequiredService<IBus>();
+        var ep = await bus.GetSendEndpoint(new Uri($"queue:{Queue}"));
+        await ep.Send(new RouteUpdatesOrdered { Fabric = fabric, Updates = updates });
+    }
+
+    // Alone or batched (an emulated fabric's agents share one transport that batches acks published meanwhile).
+    public IEnumerable<RouteAck> Acks() =>
+        Recorder.Messages.SelectMany(m => m switch { RouteAckSent a => [a], RouteAcksSent b => b.Acks, _ => [] }).Select(a => RouteAck.Parser.ParseFrom(a.Payload));
 
     public IEnumerable<AgentHello> Hellos() => Recorder.Of<AgentHelloSent>().Select(a => AgentHello.Parser.ParseFrom(a.Payload));
 

@@ -27,7 +27,8 @@ public sealed class EmulatedFabricTests(PostgresFixture pg)
     {
         var result = RoutingEngine.Compute(FabricSnapshot.Initial(t), TrafficPolicy.Default);
         var tables = RoutingExport.All(result);
-        foreach (var (sw, table) in tables) await app.SendUpdateAsync(fabric, sw, Full(table));
+        // As distribution sends a wave to agents behind one queue: one batch message.
+        await app.SendBatchAsync(fabric, [.. tables.Select(kv => new RouteUpdateOrdered { Fabric = fabric, SwitchName = kv.Key, Payload = Full(kv.Value), SentAt = DateTimeOffset.UtcNow })]);
         await AgentApp.EventuallyAsync(() => tables.All(kv => app.Acks().Any(a => a.SwitchName == kv.Key && a.Applied && a.Version == kv.Value.Version)), "every switch to acknowledge its table");
         return tables;
     }
@@ -102,6 +103,10 @@ public sealed class EmulatedFabricTests(PostgresFixture pg)
         await app.SendUpdateAsync("emu1", "no-such-switch", Full(held));
         await app.SendUpdateAsync("other-fabric", leaf, Full(held));
         await AgentApp.EventuallyAsync(() => directory.Dropped == dropped + 2, "both drops");
+        // A batch without its list, and one with a null member and an unknown switch: each member counted as a drop.
+        await app.SendBatchAsync("emu1", null!);
+        await app.SendBatchAsync("emu1", [null!, new RouteUpdateOrdered { Fabric = "emu1", SwitchName = "no-such-switch", Payload = Full(held), SentAt = DateTimeOffset.UtcNow }]);
+        await AgentApp.EventuallyAsync(() => directory.Dropped == dropped + 5, "the batch drops");
         await Task.Delay(200);
         Assert.Equal(acksBefore, app.Acks().Count());
 

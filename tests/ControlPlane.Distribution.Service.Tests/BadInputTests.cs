@@ -40,6 +40,11 @@ public sealed class BadInputTests(PostgresFixture pg)
         var forged = new AgentAck(victim, view!.DesiredVersion, true, null, desired.DigestBytes());
         await agents.AckAsync(forged, credential: DistributionApp.Credentials.Issue("bad", thief));
         await DistributionApp.EventuallyAsync(() => app.Status.Summaries.Single().RejectedCredentials == 4, () => "the forged ack refused");
+        // Inside a batch, next to a genuine ack, the forged one is refused alone: a batch vouches for none of its members.
+        var forgedWire = TableWire.ToProto(forged, "thief");
+        forgedWire.Credential = DistributionApp.Credentials.Issue("bad", thief);
+        await app.Bus.Publish(new RouteAcksSent { Fabric = "bad", Acks = [new RouteAckSent { Fabric = "bad", Payload = forgedWire.ToByteArray() }] });
+        await DistributionApp.EventuallyAsync(() => app.Status.Summaries.Single().RejectedCredentials == 5, () => "the forged ack in a batch refused");
         Assert.Equal(agents.Current(victim).Version, (await app.Status.SwitchAsync("bad", victim)).Switch!.AckedVersion);
         Assert.Equal(0, spy.Updates);
 
@@ -54,7 +59,11 @@ public sealed class BadInputTests(PostgresFixture pg)
         badDigest.Digest = ByteString.CopyFrom(new byte[32]);
         await app.Bus.Publish(routing.Message([], priority: true, complete: false, "bad") with { Tables = [badDigest.ToByteArray()] });
         await app.Bus.Publish(new RouteAckSent { Fabric = "nowhere", Payload = [] });
-        await DistributionApp.EventuallyAsync(() => app.Status.Summaries.Single().Malformed == malformedBefore + 5, () => $"5 malformed counted: {app.Status.Summaries.Single()}");
+        // Batches: no list, a null member, a member of another fabric, a member that is not a RouteAck (one count each).
+        await app.Bus.Publish(new RouteAcksSent { Fabric = "bad", Acks = null! });
+        await app.Bus.Publish(new RouteAcksSent { Fabric = "bad", Acks = [null!, new RouteAckSent { Fabric = "other", Payload = [] }, new RouteAckSent { Fabric = "bad", Payload = [0x0a, 0x50, 0x01] }] });
+        await app.Bus.Publish(new RouteAcksSent { Fabric = "nowhere", Acks = [] });
+        await DistributionApp.EventuallyAsync(() => app.Status.Summaries.Single().Malformed == malformedBefore + 9, () => $"9 malformed counted: {app.Status.Summaries.Single()}");
         await DistributionApp.EventuallyAsync(() => app.Status.Intake.GetValueOrDefault("unknownFabric") >= 1, () => "unknown fabric counted");
         Assert.Equal(0, spy.Updates);
 

@@ -19,6 +19,8 @@ public sealed class ClosedLoopTests(PostgresFixture pg)
         var c = await converged.WaitAsync(initial.RoutingVersion);
         Assert.Empty(c.Lagging);
         foreach (var (sw, t) in routing.Tables) Assert.True(agents.Current(sw).SameContents(t), $"{sw} holds {agents.Current(sw)}, routing wants {t}");
+        // Every agent here shares one queue: the first tables went in batches, not one message per switch.
+        Assert.True(agents.Batches > 0 && agents.Batches < agents.Updates, $"{agents.Batches} batches for {agents.Updates} updates");
         return (routing, agents, converged);
     }
 

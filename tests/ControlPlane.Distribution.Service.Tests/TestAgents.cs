@@ -61,6 +61,9 @@ public sealed class TestAgents : IAsyncDisposable
 
     public int Updates;
 
+    /// <summary>Batched update messages received (several updates for agents behind this queue in one message).</summary>
+    public int Batches;
+
     public static async Task<TestAgents> StartAsync(IBus bus, FabricTopology topology, IReadOnlyList<string> classes, Func<string, SwitchCapacity>? capacity = null)
     {
         var agents = new TestAgents(bus, topology, $"agents-{topology.Name}-{Guid.NewGuid():N}"[..40], classes, capacity);
@@ -73,7 +76,16 @@ public sealed class TestAgents : IAsyncDisposable
     {
         if (_handle is not null) await _handle.StopAsync();
         _bus = bus;
-        _handle = bus.ConnectReceiveEndpoint(Queue, cfg => cfg.Handler<RouteUpdateOrdered>(OnUpdateAsync));
+        _handle = bus.ConnectReceiveEndpoint(Queue, cfg =>
+        {
+            cfg.Handler<RouteUpdateOrdered>(ctx => OnUpdateAsync(ctx.Message));
+            // Updates of one wave for agents behind this one queue come batched: each is handled as if alone.
+            cfg.Handler<RouteUpdatesOrdered>(async ctx =>
+            {
+                Interlocked.Increment(ref Batches);
+                foreach (var u in ctx.Message.Updates) await OnUpdateAsync(u);
+            });
+        });
         await _handle.Ready;
     }
 
@@ -128,10 +140,9 @@ public sealed class TestAgents : IAsyncDisposable
         foreach (var (sw, u) in held) await ApplyAsync(sw, u);
     }
 
-    private async Task OnUpdateAsync(ConsumeContext<RouteUpdateOrdered> ctx)
+    private async Task OnUpdateAsync(RouteUpdateOrdered m)
     {
         Interlocked.Increment(ref Updates);
-        var m = ctx.Message;
         if (Down.ContainsKey(m.SwitchName)) return;
         var update = TableWire.FromProto(Pb.RouteUpdate.Parser.ParseFrom(m.Payload))!;
         Assert.Equal(m.SwitchName, update.SwitchName);

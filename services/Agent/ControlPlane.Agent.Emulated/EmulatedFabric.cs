@@ -57,6 +57,7 @@ public sealed class EmulatedFabric : IAsyncDisposable
     private readonly object _checkGate = new();
     private readonly List<FaultRecord> _faults = [];
     private readonly SemaphoreSlim _period = new(1, 1);
+    private readonly BackgroundCpu _cpu = new("emulator");
 
     private FabricSnapshot? _base;
     private FabricTopology? _topology;
@@ -229,7 +230,8 @@ public sealed class EmulatedFabric : IAsyncDisposable
             if (result is null || generation != _emulatedGeneration)
             {
                 var cpu = Stopwatch.StartNew();
-                result = Emulator.Run(InstalledView(physical), _workload, new EmulatorOptions { MaxMinRates = false });
+                // At the lowest priority: the emulator stands in for the hardware and must not slow the loop it observes.
+                result = await _cpu.RunAsync(() => Emulator.Run(InstalledView(physical), _workload, new EmulatorOptions { MaxMinRates = false }));
                 emulateMs = _lastEmulateMs = cpu.Elapsed.TotalMilliseconds;
                 _last = result;
                 _emulatedGeneration = generation;
@@ -623,5 +625,6 @@ public sealed class EmulatedFabric : IAsyncDisposable
     {
         foreach (var a in _agents) await a.DisposeAsync();
         _period.Dispose();
+        _cpu.Dispose();
     }
 }

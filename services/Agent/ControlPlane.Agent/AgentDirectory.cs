@@ -49,13 +49,44 @@ public sealed class AgentDirectory
     }
 }
 
-/// <summary>Receives <see cref="RouteUpdateOrdered"/> on the agents' queue and hands each to its switch's agent loop.</summary>
-public sealed class RouteUpdateConsumer(AgentDirectory directory, ILogger<RouteUpdateConsumer> logger) : IConsumer<RouteUpdateOrdered>
+/// <summary>
+/// Receives <see cref="RouteUpdateOrdered"/> and <see cref="RouteUpdatesOrdered"/> (several for this host at once) on the
+/// agents' queue and hands each update to its switch's agent loop.
+/// </summary>
+public sealed class RouteUpdateConsumer(AgentDirectory directory, ILogger<RouteUpdateConsumer> logger) : IConsumer<RouteUpdateOrdered>, IConsumer<RouteUpdatesOrdered>
 {
     /// <inheritdoc/>
     public Task Consume(ConsumeContext<RouteUpdateOrdered> context)
     {
+        Dispatch(context.Message);
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc/>
+    public Task Consume(ConsumeContext<RouteUpdatesOrdered> context)
+    {
         var m = context.Message;
+        if (m.Updates is null)
+        {
+            directory.CountDrop();
+            logger.LogWarning("route update batch for fabric '{Fabric}' dropped: updates is missing", m.Fabric);
+            return Task.CompletedTask;
+        }
+        foreach (var u in m.Updates)
+        {
+            if (u is null)
+            {
+                directory.CountDrop();
+                logger.LogWarning("route update batch for fabric '{Fabric}': a null update dropped", m.Fabric);
+                continue;
+            }
+            Dispatch(u);
+        }
+        return Task.CompletedTask;
+    }
+
+    private void Dispatch(RouteUpdateOrdered m)
+    {
         var agent = string.IsNullOrEmpty(m.SwitchName) ? null : directory.Find(m.SwitchName);
         if (agent is null || agent.Identity.Fabric != m.Fabric)
         {
@@ -63,14 +94,13 @@ public sealed class RouteUpdateConsumer(AgentDirectory directory, ILogger<RouteU
             // Another fabric's update is another host's business; a switch of ours that we do not serve is a misroute.
             var level = agent is null && directory.All.Any(a => a.Identity.Fabric == m.Fabric) ? LogLevel.Warning : LogLevel.Debug;
             logger.Log(level, "route update for switch '{Switch}' of fabric '{Fabric}' dropped: not served by this host", m.SwitchName, m.Fabric);
-            return Task.CompletedTask;
+            return;
         }
         if (m.Payload is null || !agent.Enqueue(m.Payload))
         {
             directory.CountDrop();
             logger.LogInformation("route update for switch '{Switch}' dropped: {Why}", m.SwitchName, m.Payload is null ? "no payload" : "the agent is down");
         }
-        return Task.CompletedTask;
     }
 }
 

@@ -95,6 +95,8 @@ public sealed record ConvergenceReport
     public LatencyFigures FailureToDistribution { get; init; } = LatencyFigures.Of([]);
     /// <summary>Distribution receiving the tables to the last affected agent's ack: waves, bus both ways, agent installs.</summary>
     public LatencyFigures DistributionToAllAcked { get; init; } = LatencyFigures.Of([]);
+    /// <summary>Inside routing, per failure: queued, engine update, export + encode, publish (medians, ms).</summary>
+    public (double Queue, double Update, double Export, double Publish) RoutingStagesP50 { get; init; }
     /// <summary>Switches whose tables changed per failure (median).</summary>
     public required double SwitchesPerChange { get; init; }
     /// <summary>Make-before-break waves per failure (median).</summary>
@@ -169,6 +171,7 @@ public static class ConvergenceBenchmark
         var downClient = new List<double>();
         var toDistribution = new List<double>();
         var inDistribution = new List<double>();
+        var stages = new List<PortStagesView>();
         var up = new List<double>();
         var switches = new List<double>();
         var waves = new List<double>();
@@ -182,6 +185,7 @@ public static class ConvergenceBenchmark
                 downClient.Add(clientMs);
                 if (ev.TriggeredAt is { } at) toDistribution.Add((ev.ReceivedAt - at).TotalMilliseconds);
                 inDistribution.Add((ev.ConvergedAt - ev.ReceivedAt).TotalMilliseconds);
+                if (routing.Get(EmbeddedLoop.FabricName)?.LastPortStages is { } st) stages.Add(st);
                 switches.Add(ev.Switches);
                 waves.Add(ev.Waves);
             }
@@ -207,6 +211,7 @@ public static class ConvergenceBenchmark
             RoutingPortEventToPublished = portLatency is null ? LatencyFigures.Of([]) : new LatencyFigures(portLatency.Count, portLatency.Median, double.NaN, portLatency.P99, double.NaN, double.NaN),
             FailureToDistribution = LatencyFigures.Of(toDistribution),
             DistributionToAllAcked = LatencyFigures.Of(inDistribution),
+            RoutingStagesP50 = (Median([.. stages.Select(x => x.QueueMs)]), Median([.. stages.Select(x => x.UpdateMs)]), Median([.. stages.Select(x => x.ExportMs)]), Median([.. stages.Select(x => x.PublishMs)])),
             SwitchesPerChange = Median(switches),
             WavesPerChange = Median(waves),
             ForwardingProblems = emulation.Snapshot.ForwardingProblems,
@@ -234,6 +239,7 @@ public static class ConvergenceBenchmark
         b.AppendLine($"  link repair -> every affected agent acked:    {r.RepairToAllAcked}");
         b.AppendLine(string.Create(inv, $"  routing, port event -> tables published:      p50 {r.RoutingPortEventToPublished.P50:F1} ms, p99 {r.RoutingPortEventToPublished.P99:F1} ms"));
         b.AppendLine($"  failure -> distribution has the tables:      {r.FailureToDistribution}");
+        b.AppendLine(string.Create(inv, $"    of which inside routing (p50): queued {r.RoutingStagesP50.Queue:F1} ms, engine {r.RoutingStagesP50.Update:F1} ms, export+encode {r.RoutingStagesP50.Export:F1} ms, publish {r.RoutingStagesP50.Publish:F1} ms"));
         b.AppendLine($"  distribution -> every affected agent acked:  {r.DistributionToAllAcked}");
         b.AppendLine(string.Create(inv, $"  per failure: {r.SwitchesPerChange:F0} switches changed (median), {r.WavesPerChange:F0} make-before-break waves; {r.TimedOut} timed out; {r.ForwardingProblems} loops/holes found"));
         if (r.Adaptation.Count > 0)

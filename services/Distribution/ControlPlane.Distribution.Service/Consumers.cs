@@ -92,21 +92,55 @@ public sealed class DistributionAgentHelloConsumer(DistributorRegistry registry,
     }
 }
 
-/// <summary>Agent acks: authenticated for the ack's switch, then taken by the planner.</summary>
+/// <summary>Agent acks, alone or batched by an agent host: each authenticated for its own switch, then taken by the planner.</summary>
 public sealed class DistributionRouteAckConsumer(DistributorRegistry registry, DistributionIntake intake, AgentCredentials credentials,
-    ILogger<DistributionRouteAckConsumer> logger) : IConsumer<RouteAckSent>
+    ILogger<DistributionRouteAckConsumer> logger) : IConsumer<RouteAckSent>, IConsumer<RouteAcksSent>
 {
     /// <inheritdoc/>
     public async Task Consume(ConsumeContext<RouteAckSent> context)
     {
         var m = context.Message;
-        var d = string.IsNullOrWhiteSpace(m.Fabric) ? null : await registry.GetAsync(m.Fabric, context.CancellationToken);
+        var d = await FabricAsync(m.Fabric, context.CancellationToken);
+        if (d is not null) Take(d, m);
+    }
+
+    /// <inheritdoc/>
+    public async Task Consume(ConsumeContext<RouteAcksSent> context)
+    {
+        var m = context.Message;
+        var d = await FabricAsync(m.Fabric, context.CancellationToken);
+        if (d is null) return;
+        if (m.Acks is null)
+        {
+            d.CountMalformed();
+            logger.LogWarning("distribution {Fabric}: ack batch refused: acks is missing", m.Fabric);
+            return;
+        }
+        foreach (var a in m.Acks)
+        {
+            if (a is null || !string.Equals(a.Fabric, m.Fabric, StringComparison.Ordinal))
+            {
+                d.CountMalformed();
+                logger.LogWarning("distribution {Fabric}: an ack of a batch refused: {Why}", m.Fabric, a is null ? "it is null" : $"it names fabric '{a.Fabric}'");
+                continue;
+            }
+            Take(d, a);
+        }
+    }
+
+    private async Task<FabricDistributor?> FabricAsync(string? fabric, CancellationToken ct)
+    {
+        var d = string.IsNullOrWhiteSpace(fabric) ? null : await registry.GetAsync(fabric, ct);
         if (d is null)
         {
             intake.Count("unknownFabric");
-            logger.LogWarning("distribution: ack for fabric '{Fabric}' not served here; ignored", m.Fabric);
-            return;
+            logger.LogWarning("distribution: ack for fabric '{Fabric}' not served here; ignored", fabric);
         }
+        return d;
+    }
+
+    private void Take(FabricDistributor d, RouteAckSent m)
+    {
         Pb.RouteAck ack;
         try
         {

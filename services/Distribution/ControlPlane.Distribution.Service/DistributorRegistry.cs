@@ -22,6 +22,13 @@ public sealed class BusDistributionOutput(IBus bus) : IDistributionOutput
     }
 
     /// <inheritdoc/>
+    public async Task SendBatchAsync(string replyQueue, RouteUpdatesOrdered updates, CancellationToken cancellationToken)
+    {
+        var endpoint = await _endpoints.GetOrAdd(replyQueue, q => bus.GetSendEndpoint(new Uri("queue:" + q)));
+        await endpoint.Send(updates, cancellationToken);
+    }
+
+    /// <inheritdoc/>
     public Task PublishAsync(RoutesConverged converged, CancellationToken cancellationToken) => bus.Publish(converged, cancellationToken);
 }
 

@@ -13,6 +13,10 @@ public interface IDistributionOutput
     /// <summary>Sends an update to the queue an agent named in its hello.</summary>
     Task SendAsync(string replyQueue, RouteUpdateOrdered update, CancellationToken cancellationToken);
 
+    /// <summary>Sends several updates for agents that share one queue (one message on the bus).</summary>
+    Task SendBatchAsync(string replyQueue, RouteUpdatesOrdered updates, CancellationToken cancellationToken) =>
+        Task.WhenAll(updates.Updates.Select(u => SendAsync(replyQueue, u, cancellationToken)));
+
     /// <summary>Publishes that a rollout finished.</summary>
     Task PublishAsync(RoutesConverged converged, CancellationToken cancellationToken);
 }
@@ -386,6 +390,8 @@ public sealed class FabricDistributor : IAsyncDisposable
         _advanceTicks += t1 - t0;
         _planTicks += t2 - t1;
         List<Task>? sends = null;
+        // Updates for agents behind one queue (an agent host serving many switches) go as one message.
+        Dictionary<string, List<RouteUpdateOrdered>>? byQueue = null;
         foreach (var s in plan.Sends)
         {
             if (!_sessions.TryGetValue(s.SwitchName, out var session))
@@ -394,8 +400,16 @@ public sealed class FabricDistributor : IAsyncDisposable
                 continue;
             }
             var msg = new RouteUpdateOrdered { Fabric = Fabric, SwitchName = s.SwitchName, Payload = TableWire.ToProto(s.Update).ToByteArray(), SentAt = now };
-            (sends ??= []).Add(_output.SendAsync(session.ReplyQueue, msg, ct));
+            byQueue ??= new(StringComparer.Ordinal);
+            if (!byQueue.TryGetValue(session.ReplyQueue, out var list)) byQueue[session.ReplyQueue] = list = [];
+            list.Add(msg);
             _sends++;
+        }
+        foreach (var (queue, list) in byQueue ?? [])
+        {
+            (sends ??= []).Add(list.Count == 1
+                ? _output.SendAsync(queue, list[0], ct)
+                : _output.SendBatchAsync(queue, new RouteUpdatesOrdered { Fabric = Fabric, Updates = list }, ct));
         }
         _encodeTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t2;
         DateTimeOffset? wake = plan.NextWakeUp;

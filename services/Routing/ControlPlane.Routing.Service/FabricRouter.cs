@@ -451,7 +451,7 @@ internal sealed class FabricRouter : IAsyncDisposable
             tables[i] = t;
             wire[i] = Encode(t);
         }
-        if (ids.Length < 128) for (var i = 0; i < ids.Length; i++) One(i);
+        if (ids.Length < 16) for (var i = 0; i < ids.Length; i++) One(i);
         else Parallel.For(0, ids.Length, Parallelism, One);
         var changed = new List<int>(ids.Length);
         for (var i = 0; i < ids.Length; i++)

@@ -59,6 +59,33 @@ public sealed record RouteUpdateOrdered
 }
 
 /// <summary>
+/// Several <see cref="RouteUpdateOrdered"/> for switches whose agents share one reply queue (an agent host serving many
+/// switches), sent as one message: the bus's cost is per message, and a failure's rollout sends a wave of updates at
+/// once. Each update is handled exactly as if it had come alone.
+/// </summary>
+public sealed record RouteUpdatesOrdered
+{
+    /// <summary>Fabric the switches belong to.</summary>
+    public required string Fabric { get; init; }
+
+    /// <summary>The updates, at most one per switch.</summary>
+    public required IReadOnlyList<RouteUpdateOrdered> Updates { get; init; }
+}
+
+/// <summary>
+/// Several <see cref="RouteAckSent"/> from agents of one host, sent as one message. Each ack keeps its own payload and
+/// credential and is authenticated alone: a batch proves nothing about its members.
+/// </summary>
+public sealed record RouteAcksSent
+{
+    /// <summary>Fabric the switches belong to.</summary>
+    public required string Fabric { get; init; }
+
+    /// <summary>The acks.</summary>
+    public required IReadOnlyList<RouteAckSent> Acks { get; init; }
+}
+
+/// <summary>
 /// Event from a switch agent: a port went up or down. <see cref="Payload"/> is a <c>fabric.v1.PortStateEvent</c>
 /// (switch, port, up, time, reason, agent id, credential). Routing reacts at once (priority lane).
 /// </summary>
