@@ -28,22 +28,30 @@ public sealed class DistributionRoutesComputedConsumer(DistributorRegistry regis
             logger.LogWarning("distribution: RoutesComputed v{Routing} for fabric '{Fabric}' not served here (not in the inventory or not configured); ignored", m.RoutingVersion, m.Fabric);
             return;
         }
-        var tables = new List<SwitchTable>((m.Tables ?? []).Count);
-        var i = 0;
-        foreach (var bytes in m.Tables ?? [])
+        var wire = m.Tables ?? [];
+        var tables = new SwitchTable[wire.Count];
+        var errors = new string?[wire.Count];
+        void Decode(int i)
         {
             try
             {
-                tables.Add(TableWire.FromProto(Pb.RouteTable.Parser.ParseFrom(bytes)));
+                tables[i] = TableWire.FromProto(Pb.RouteTable.Parser.ParseFrom(wire[i]));
             }
             catch (Exception e) when (e is InvalidProtocolBufferException or FabricInputException)
             {
-                // A partial set could break make-before-break (a switch would wait for a neighbor's table that never comes).
-                d.CountMalformed();
-                logger.LogError("distribution {Fabric}: RoutesComputed v{Routing} refused: tables[{Index}] is not a valid fabric.v1.RouteTable: {Message}", m.Fabric, m.RoutingVersion, i, e.Message);
-                return;
+                errors[i] = e.Message;
             }
-            i++;
+        }
+        // A failure's tables are decoded (and their digests checked) on every core: this is on the convergence path.
+        if (wire.Count < 16) for (var i = 0; i < wire.Count; i++) Decode(i);
+        else Parallel.For(0, wire.Count, Decode);
+        var bad = Array.FindIndex(errors, e => e is not null);
+        if (bad >= 0)
+        {
+            // A partial set could break make-before-break (a switch would wait for a neighbor's table that never comes).
+            d.CountMalformed();
+            logger.LogError("distribution {Fabric}: RoutesComputed v{Routing} refused: tables[{Index}] is not a valid fabric.v1.RouteTable: {Message}", m.Fabric, m.RoutingVersion, bad, errors[bad]);
+            return;
         }
         d.Computed(m, tables, received);
     }
