@@ -149,6 +149,9 @@ public sealed class DistributionPlanner
     private readonly DistributionOptions _options;
     private readonly Random _random;
     private readonly SortedDictionary<string, State> _switches = new(StringComparer.Ordinal);
+    // The same states by name for lookups: every ack and every plan looks switches up, and a hash lookup costs a fraction
+    // of a walk down the sorted tree (kept for the ordered enumeration).
+    private readonly Dictionary<string, State> _byName = new(StringComparer.Ordinal);
     // Switches whose desired table is not acknowledged (or need repair): the only ones Plan looks at, so a plan after
     // each ack costs what is in progress, not the size of the fabric.
     private readonly SortedSet<string> _pending = new(StringComparer.Ordinal);
@@ -215,11 +218,12 @@ public sealed class DistributionPlanner
         var budget = _options.MaxSendsPerPlan;
 
         // Two passes so the priority lane takes the budget first.
-        foreach (var pass in new[] { Lane.Priority, Lane.Congestion })
+        for (var p = 0; p < 2; p++)
         {
+            var pass = p == 0 ? Lane.Priority : Lane.Congestion;
             foreach (var name in _pending)
             {
-                var s = _switches[name];
+                var s = _byName[name];
                 if (s.Desired is not { } desired || s.Blocked is not null) continue;
                 if (s.AckedVersion == desired.Version && !s.NeedsFull) continue;
                 var lane = s.PriorityUpTo > s.AckedVersion ? Lane.Priority : Lane.Congestion;
@@ -273,7 +277,7 @@ public sealed class DistributionPlanner
 
     private AckReport OnAckCore(AgentAck ack)
     {
-        if (!_switches.TryGetValue(ack.SwitchName, out var s)) return new(AckOutcome.UnknownSwitch, $"ack from unknown switch '{ack.SwitchName}' ignored");
+        if (!_byName.TryGetValue(ack.SwitchName, out var s)) return new(AckOutcome.UnknownSwitch, $"ack from unknown switch '{ack.SwitchName}' ignored");
         s.Sent.TryGetValue(ack.Version, out var table);
         if (!s.SentVersions.Contains(ack.Version) && ack.Version > s.AckedVersion)
             return new(AckOutcome.UnknownVersion, $"{ack.SwitchName}: ack for v{ack.Version}, never sent, ignored");
@@ -322,7 +326,7 @@ public sealed class DistributionPlanner
 
     private AckReport OnHelloCore(AgentHelloInfo hello)
     {
-        if (!_switches.TryGetValue(hello.SwitchName, out var s)) return new(AckOutcome.UnknownSwitch, $"hello from unknown switch '{hello.SwitchName}' ignored");
+        if (!_byName.TryGetValue(hello.SwitchName, out var s)) return new(AckOutcome.UnknownSwitch, $"hello from unknown switch '{hello.SwitchName}' ignored");
         s.InFlight = null;
         s.Blocked = null;
         s.AckedVersion = hello.Version;
@@ -361,7 +365,7 @@ public sealed class DistributionPlanner
 
     private AckReport OnReadBackCore(string switchName, byte[] installedDigest)
     {
-        if (!_switches.TryGetValue(switchName, out var s)) return new(AckOutcome.UnknownSwitch, $"read-back from unknown switch '{switchName}' ignored");
+        if (!_byName.TryGetValue(switchName, out var s)) return new(AckOutcome.UnknownSwitch, $"read-back from unknown switch '{switchName}' ignored");
         if (s.Sent.TryGetValue(s.AckedVersion, out var t) && t.Digest.SequenceEqual(installedDigest)) return new(AckOutcome.InSync, $"{switchName}: v{s.AckedVersion} installed as sent");
         s.AckedDigest = installedDigest;
         s.NeedsFull = true;
@@ -371,13 +375,13 @@ public sealed class DistributionPlanner
 
     /// <summary>True when the switch acknowledged <paramref name="version"/> or a later one, without pending repair.</summary>
     public bool IsAcknowledged(string switchName, ulong version) =>
-        _switches.TryGetValue(switchName, out var s) && s.AckedVersion >= version && !s.NeedsFull;
+        _byName.TryGetValue(switchName, out var s) && s.AckedVersion >= version && !s.NeedsFull;
 
     /// <summary>State of one switch.</summary>
     /// <exception cref="KeyNotFoundException">Unknown switch.</exception>
     public SwitchDistributionStatus Status(string switchName)
     {
-        if (!_switches.TryGetValue(switchName, out var s)) throw new KeyNotFoundException($"switch '{switchName}' is not known to the planner");
+        if (!_byName.TryGetValue(switchName, out var s)) throw new KeyNotFoundException($"switch '{switchName}' is not known to the planner");
         return new(switchName, s.Desired?.Version ?? 0, s.AckedVersion, s.AckedDigest, s.InFlight?.Version, s.InFlight?.Attempt ?? 0,
             s.NeedsFull, s.Blocked, s.PriorityUpTo > s.AckedVersion ? Lane.Priority : Lane.Congestion);
     }
@@ -408,7 +412,7 @@ public sealed class DistributionPlanner
 
     private void Touch(string name)
     {
-        if (_switches.TryGetValue(name, out var s)) Touch(name, s);
+        if (_byName.TryGetValue(name, out var s)) Touch(name, s);
     }
 
     private void Touch(string name, State s)
@@ -419,7 +423,10 @@ public sealed class DistributionPlanner
 
     private State Get(string name)
     {
-        if (!_switches.TryGetValue(name, out var s)) _switches[name] = s = new State();
+        if (!_byName.TryGetValue(name, out var s))
+        {
+            _switches[name] = _byName[name] = s = new State();
+        }
         return s;
     }
 

@@ -106,15 +106,17 @@ public static class MakeBeforeBreak
         // One merge of the old and new routes of each changed switch (both sorted by key) gives the keys it drops (its
         // BREAK step) and the keys that change there (what the edges below depend on); group member sets are compared
         // once per (old group, new group) pair.
-        var changes = new List<RouteKey>[changed.Count];
+        // The keys that change at changed[i] are at[changeStart[i]..changeStart[i + 1]) of one shared list.
+        var at = new List<RouteKey>();
+        var changeStart = new int[changed.Count + 1];
         var drops = new List<RouteKey>?[changed.Count];
-        var differ = new Dictionary<(int, int), bool>();
+        var differ = new Dictionary<long, bool>();
         for (var i = 0; i < changed.Count; i++)
         {
             var x = changed[i];
             var n = newTables[x];
             var o = oldTables.GetValueOrDefault(x);
-            var at = changes[i] = [];
+            changeStart[i] = at.Count;
             if (o is null)
             {
                 at.AddRange(n.Routes.Keys);
@@ -143,14 +145,15 @@ public static class MakeBeforeBreak
                     bool differs;
                     if (eo.Mode != en.Mode || (eo.GroupId == SwitchTable.LocalGroup) != (en.GroupId == SwitchTable.LocalGroup)) differs = true;
                     else if (en.GroupId == SwitchTable.LocalGroup) differs = false;
-                    else if (!differ.TryGetValue((eo.GroupId, en.GroupId), out differs))
-                        differ[(eo.GroupId, en.GroupId)] = differs = !o.Groups[eo.GroupId].SameMembers(n.Groups[en.GroupId]);
+                    else if (!differ.TryGetValue(((long)eo.GroupId << 32) | (uint)en.GroupId, out differs))
+                        differ[((long)eo.GroupId << 32) | (uint)en.GroupId] = differs = !o.Groups[eo.GroupId].SameMembers(n.Groups[en.GroupId]);
                     if (differs) at.Add(rn.KeyAt(b));
                     a++;
                     b++;
                 }
             }
         }
+        changeStart[changed.Count] = at.Count;
 
         // Steps: (switch, false) = MAKE, (switch, true) = BREAK; per changed switch, its index in the step list or -1.
         var steps = new List<RolloutStep>();
@@ -221,8 +224,9 @@ public static class MakeBeforeBreak
             {
                 if (makeOf[si] < 0 || si == ci) continue;
                 var st = newTables[changed[si]];
-                foreach (var k in changes[ci])
+                for (var j = changeStart[ci]; j < changeStart[ci + 1]; j++)
                 {
+                    var k = at[j];
                     if (g.Hops(st, k).AsSpan().Contains(cid))
                     {
                         Edge(makeOf[ci], makeOf[si]);
@@ -393,14 +397,27 @@ public static class MakeBeforeBreak
     public static NeighborOf Neighbors(FabricTopology topology)
     {
         ArgumentNullException.ThrowIfNull(topology);
+        // Each switch's ports are resolved on first use and kept (the topology is immutable): orders and walks ask for
+        // the same ports over and over.
+        var rows = new string?[]?[topology.Switches.Count];
         return (name, port) =>
         {
             var id = topology.FindSwitch(name);
             if (id < 0) return null;
-            var link = topology.LinkAtSwitchPort(id, port);
-            if (link < 0) return null;
-            var end = topology.Opposite(link, id);
-            return end.IsHost ? null : topology.Switches[end.Device].Name;
+            var row = Volatile.Read(ref rows[id]);
+            if (row is null)
+            {
+                row = new string?[topology.Switches[id].Radix];
+                for (var p = 1; p <= row.Length; p++)
+                {
+                    var link = topology.LinkAtSwitchPort(id, p);
+                    if (link < 0) continue;
+                    var end = topology.Opposite(link, id);
+                    row[p - 1] = end.IsHost ? null : topology.Switches[end.Device].Name;
+                }
+                Volatile.Write(ref rows[id], row);
+            }
+            return port >= 1 && port <= row.Length ? row[port - 1] : null;
         };
     }
 }

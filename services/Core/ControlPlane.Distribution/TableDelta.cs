@@ -116,18 +116,45 @@ public static class TableDiff
         ArgumentNullException.ThrowIfNull(to);
         if (from.SwitchName != to.SwitchName) throw new ArgumentException($"tables of different switches: '{from.SwitchName}' and '{to.SwitchName}'", nameof(to));
         if (from.GroupSize != to.GroupSize) throw new ArgumentException($"group size changed ({from.GroupSize} -> {to.GroupSize}): send a full table", nameof(to));
+        // Both sides are sorted maps: one merge per map instead of a binary search per entry, in the same order (ascending
+        // keys) as the lookups gave.
         var upG = new List<NextHopGroup>();
-        foreach (var (id, g) in to.Groups)
+        var rmG = new List<int>();
+        var (fg, tg) = (from.Groups, to.Groups);
+        for (int i = 0, j = 0; i < fg.Count || j < tg.Count;)
         {
-            if (!from.Groups.TryGetValue(id, out var old) || !old.SameMembers(g)) upG.Add(g);
+            var cmp = i == fg.Count ? 1 : j == tg.Count ? -1 : fg.KeyAt(i).CompareTo(tg.KeyAt(j));
+            if (cmp < 0) rmG.Add(fg.KeyAt(i++));
+            else if (cmp > 0) upG.Add(tg.ValueAt(j++));
+            else
+            {
+                if (!fg.ValueAt(i).SameMembers(tg.ValueAt(j))) upG.Add(tg.ValueAt(j));
+                i++;
+                j++;
+            }
         }
-        var rmG = from.Groups.Keys.Where(id => !to.Groups.ContainsKey(id)).ToList();
         var upR = new List<KeyValuePair<RouteKey, RouteEntry>>();
-        foreach (var (k, r) in to.Routes)
+        var rmR = new List<RouteKey>();
+        var (fr, tr) = (from.Routes, to.Routes);
+        if (!ReferenceEquals(fr, tr))
         {
-            if (!from.Routes.TryGetValue(k, out var old) || old != r) upR.Add(new(k, r));
+            for (int i = 0, j = 0; i < fr.Count || j < tr.Count;)
+            {
+                var cmp = i == fr.Count ? 1 : j == tr.Count ? -1 : fr.KeyAt(i).CompareTo(tr.KeyAt(j));
+                if (cmp < 0) rmR.Add(fr.KeyAt(i++));
+                else if (cmp > 0)
+                {
+                    upR.Add(new(tr.KeyAt(j), tr.ValueAt(j)));
+                    j++;
+                }
+                else
+                {
+                    if (fr.ValueAt(i) != tr.ValueAt(j)) upR.Add(new(tr.KeyAt(j), tr.ValueAt(j)));
+                    i++;
+                    j++;
+                }
+            }
         }
-        var rmR = from.Routes.Keys.Where(k => !to.Routes.ContainsKey(k)).ToList();
         return new TableDelta(to.SwitchName, from.Version, to.Version, upG, rmG, upR, rmR, to.Digest);
     }
 }
