@@ -107,7 +107,7 @@ public static class MakeBeforeBreak
         // BREAK step) and the keys that change there (what the edges below depend on); group member sets are compared
         // once per (old group, new group) pair.
         // The keys that change at changed[i] are at[changeStart[i]..changeStart[i + 1]) of one shared list.
-        var at = new List<RouteKey>();
+        var at = new List<RouteKey>(changed.Count == 0 ? 0 : changed.Count * newTables[changed[0]].Routes.Count);
         var changeStart = new int[changed.Count + 1];
         var drops = new List<RouteKey>?[changed.Count];
         var differ = new Dictionary<long, bool>();
@@ -123,6 +123,8 @@ public static class MakeBeforeBreak
                 continue;
             }
             differ.Clear();
+            // Neighboring keys (classes of one destination) mostly share their groups: the last pair is checked first.
+            var (lastO, lastN, lastDiffers) = (-1, -1, false);
             var (ro, rn) = (o.Routes, n.Routes);
             int a = 0, b = 0;
             while (a < ro.Count || b < rn.Count)
@@ -145,8 +147,13 @@ public static class MakeBeforeBreak
                     bool differs;
                     if (eo.Mode != en.Mode || (eo.GroupId == SwitchTable.LocalGroup) != (en.GroupId == SwitchTable.LocalGroup)) differs = true;
                     else if (en.GroupId == SwitchTable.LocalGroup) differs = false;
-                    else if (!differ.TryGetValue(((long)eo.GroupId << 32) | (uint)en.GroupId, out differs))
-                        differ[((long)eo.GroupId << 32) | (uint)en.GroupId] = differs = !o.Groups[eo.GroupId].SameMembers(n.Groups[en.GroupId]);
+                    else if (eo.GroupId == lastO && en.GroupId == lastN) differs = lastDiffers;
+                    else
+                    {
+                        if (!differ.TryGetValue(((long)eo.GroupId << 32) | (uint)en.GroupId, out differs))
+                            differ[((long)eo.GroupId << 32) | (uint)en.GroupId] = differs = !o.Groups[eo.GroupId].SameMembers(n.Groups[en.GroupId]);
+                        (lastO, lastN, lastDiffers) = (eo.GroupId, en.GroupId, differs);
+                    }
                     if (differs) at.Add(rn.KeyAt(b));
                     a++;
                     b++;
@@ -157,7 +164,6 @@ public static class MakeBeforeBreak
 
         // Steps: (switch, false) = MAKE, (switch, true) = BREAK; per changed switch, its index in the step list or -1.
         var steps = new List<RolloutStep>();
-        var stepSwitch = new List<int>(); // index into changed
         var makeOf = new int[changed.Count];
         var breakOf = new int[changed.Count];
         for (var i = 0; i < changed.Count; i++)
@@ -169,7 +175,6 @@ public static class MakeBeforeBreak
             {
                 makeOf[i] = steps.Count;
                 steps.Add(new RolloutStep(s, n, true));
-                stepSwitch.Add(i);
                 continue;
             }
             var o = oldTables[s];
@@ -179,16 +184,14 @@ public static class MakeBeforeBreak
             {
                 makeOf[i] = steps.Count;
                 steps.Add(new RolloutStep(s, make, false));
-                stepSwitch.Add(i);
             }
             breakOf[i] = steps.Count;
             steps.Add(new RolloutStep(s, keepsOld ? n : n.WithVersion(n.Version + 1), true));
-            stepSwitch.Add(i);
         }
 
         var after = new List<int>?[steps.Count];
         var indegree = new int[steps.Count];
-        var edges = new HashSet<long>();
+        var edges = new HashSet<long>(steps.Count * 8);
         void Edge(int first, int then)
         {
             if (first < 0 || then < 0 || first == then) return;
@@ -199,7 +202,7 @@ public static class MakeBeforeBreak
         for (var i = 0; i < changed.Count; i++) Edge(makeOf[i], breakOf[i]);
 
         // The changed switches that send to each switch in their new tables.
-        var upstream = new Dictionary<int, List<int>>();
+        var upstream = new Dictionary<int, List<int>>(changed.Count * 2);
         for (var i = 0; i < changed.Count; i++)
         {
             var sid = g.Id(changed[i]);
@@ -209,7 +212,7 @@ public static class MakeBeforeBreak
                 {
                     var c = g.Neighbor(sid, changed[i], m.Port);
                     if (c < 0) continue;
-                    if (!upstream.TryGetValue(c, out var u)) upstream[c] = u = [];
+                    if (!upstream.TryGetValue(c, out var u)) upstream[c] = u = new List<int>(16);
                     if (u.Count == 0 || u[^1] != i) u.Add(i);
                 }
             }
@@ -310,9 +313,10 @@ public static class MakeBeforeBreak
     // Interned switch names, their neighbors by port and the neighbor sets of (table, group), for one Order call.
     private sealed class Graph(NeighborOf neighbor)
     {
-        private readonly Dictionary<string, int> _ids = new(StringComparer.Ordinal);
-        private readonly List<int[]> _ports = []; // per id: neighbor id by port, -1 none, -2 not asked yet
-        private readonly Dictionary<(SwitchTable, int), int[]> _hops = new(new TableGroupComparer());
+        private readonly Dictionary<string, int> _ids = new(256, StringComparer.Ordinal);
+        private readonly List<int[]> _ports = new(256); // per id: neighbor id by port, -1 none, -2 not asked yet
+        private readonly Dictionary<(SwitchTable, int), int[]> _hops = new(1024, new TableGroupComparer());
+        private readonly List<int> _scratch = [];
 
         public int Id(string name)
         {
@@ -346,7 +350,8 @@ public static class MakeBeforeBreak
         {
             if (!t.Routes.TryGetValue(k, out var r) || r.GroupId == SwitchTable.LocalGroup) return [];
             if (_hops.TryGetValue((t, r.GroupId), out var h)) return h;
-            var list = new List<int>();
+            var list = _scratch;
+            list.Clear();
             var id = Id(t.SwitchName);
             if (t.Groups.TryGetValue(r.GroupId, out var grp))
             {

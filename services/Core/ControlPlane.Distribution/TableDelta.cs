@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 
 namespace ControlPlane.Distribution;
 
@@ -26,6 +27,20 @@ public sealed class TableDelta
         RemoveGroupIds = [.. removeGroupIds];
         UpsertRoutes = [.. upsertRoutes];
         RemoveRoutes = [.. removeRoutes];
+        Digest = [.. digest];
+    }
+
+    // Takes the arrays over (TableDiff builds them at their exact size).
+    internal TableDelta(string switchName, ulong baseVersion, ulong version, NextHopGroup[] upsertGroups, int[] removeGroupIds,
+        KeyValuePair<RouteKey, RouteEntry>[] upsertRoutes, RouteKey[] removeRoutes, ReadOnlySpan<byte> digest)
+    {
+        SwitchName = switchName;
+        BaseVersion = baseVersion;
+        Version = version;
+        UpsertGroups = ImmutableCollectionsMarshal.AsImmutableArray(upsertGroups);
+        RemoveGroupIds = ImmutableCollectionsMarshal.AsImmutableArray(removeGroupIds);
+        UpsertRoutes = ImmutableCollectionsMarshal.AsImmutableArray(upsertRoutes);
+        RemoveRoutes = ImmutableCollectionsMarshal.AsImmutableArray(removeRoutes);
         Digest = [.. digest];
     }
 
@@ -117,10 +132,11 @@ public static class TableDiff
         if (from.SwitchName != to.SwitchName) throw new ArgumentException($"tables of different switches: '{from.SwitchName}' and '{to.SwitchName}'", nameof(to));
         if (from.GroupSize != to.GroupSize) throw new ArgumentException($"group size changed ({from.GroupSize} -> {to.GroupSize}): send a full table", nameof(to));
         // Both sides are sorted maps: one merge per map instead of a binary search per entry, in the same order (ascending
-        // keys) as the lookups gave.
+        // keys) as the lookups gave. The routes are merged twice, to count and then to fill arrays of the exact size: a
+        // merge costs less than growing lists of entries that hold references.
+        var (fg, tg) = (from.Groups, to.Groups);
         var upG = new List<NextHopGroup>();
         var rmG = new List<int>();
-        var (fg, tg) = (from.Groups, to.Groups);
         for (int i = 0, j = 0; i < fg.Count || j < tg.Count;)
         {
             var cmp = i == fg.Count ? 1 : j == tg.Count ? -1 : fg.KeyAt(i).CompareTo(tg.KeyAt(j));
@@ -133,28 +149,45 @@ public static class TableDiff
                 j++;
             }
         }
-        var upR = new List<KeyValuePair<RouteKey, RouteEntry>>();
-        var rmR = new List<RouteKey>();
         var (fr, tr) = (from.Routes, to.Routes);
-        if (!ReferenceEquals(fr, tr))
+        var (nUp, nRm) = ReferenceEquals(fr, tr) ? (0, 0) : MergeRoutes(fr, tr, null, null);
+        var upR = nUp == 0 ? [] : new KeyValuePair<RouteKey, RouteEntry>[nUp];
+        var rmR = nRm == 0 ? [] : new RouteKey[nRm];
+        if (nUp + nRm > 0) MergeRoutes(fr, tr, upR, rmR);
+        return new TableDelta(to.SwitchName, from.Version, to.Version, [.. upG], [.. rmG], upR, rmR, to.Digest);
+    }
+
+    // Routes of `to` that are new or changed, and keys of `from` that vanished: counted, and written when arrays are given.
+    private static (int Upserts, int Removals) MergeRoutes(SortedMap<RouteKey, RouteEntry> fr, SortedMap<RouteKey, RouteEntry> tr,
+        KeyValuePair<RouteKey, RouteEntry>[]? up, RouteKey[]? rm)
+    {
+        int nUp = 0, nRm = 0;
+        for (int i = 0, j = 0; i < fr.Count || j < tr.Count;)
         {
-            for (int i = 0, j = 0; i < fr.Count || j < tr.Count;)
+            var cmp = i == fr.Count ? 1 : j == tr.Count ? -1 : fr.KeyAt(i).CompareTo(tr.KeyAt(j));
+            if (cmp < 0)
             {
-                var cmp = i == fr.Count ? 1 : j == tr.Count ? -1 : fr.KeyAt(i).CompareTo(tr.KeyAt(j));
-                if (cmp < 0) rmR.Add(fr.KeyAt(i++));
-                else if (cmp > 0)
+                if (rm is not null) rm[nRm] = fr.KeyAt(i);
+                nRm++;
+                i++;
+            }
+            else if (cmp > 0)
+            {
+                if (up is not null) up[nUp] = new(tr.KeyAt(j), tr.ValueAt(j));
+                nUp++;
+                j++;
+            }
+            else
+            {
+                if (fr.ValueAt(i) != tr.ValueAt(j))
                 {
-                    upR.Add(new(tr.KeyAt(j), tr.ValueAt(j)));
-                    j++;
+                    if (up is not null) up[nUp] = new(tr.KeyAt(j), tr.ValueAt(j));
+                    nUp++;
                 }
-                else
-                {
-                    if (fr.ValueAt(i) != tr.ValueAt(j)) upR.Add(new(tr.KeyAt(j), tr.ValueAt(j)));
-                    i++;
-                    j++;
-                }
+                i++;
+                j++;
             }
         }
-        return new TableDelta(to.SwitchName, from.Version, to.Version, upG, rmG, upR, rmR, to.Digest);
+        return (nUp, nRm);
     }
 }
