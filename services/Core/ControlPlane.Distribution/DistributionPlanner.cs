@@ -217,50 +217,56 @@ public sealed class DistributionPlanner
         void Wake(DateTimeOffset t) => wake = wake is { } w && w <= t ? w : t;
         var budget = _options.MaxSendsPerPlan;
 
-        // Two passes so the priority lane takes the budget first.
-        for (var p = 0; p < 2; p++)
+        // The priority lane takes the budget first: one walk over the pending switches serves it and sets the congestion
+        // ones aside (in name order, as a second walk would find them; serving a switch changes no other switch's state).
+        List<(string Name, State S, SwitchTable Desired)>? later = null;
+        foreach (var name in _pending)
         {
-            var pass = p == 0 ? Lane.Priority : Lane.Congestion;
-            foreach (var name in _pending)
+            var s = _byName[name];
+            if (s.Desired is not { } desired || s.Blocked is not null) continue;
+            if (s.AckedVersion == desired.Version && !s.NeedsFull) continue;
+            if (s.PriorityUpTo > s.AckedVersion) Serve(name, s, desired, Lane.Priority);
+            else (later ??= []).Add((name, s, desired));
+        }
+        if (later is not null)
+        {
+            foreach (var (name, s, desired) in later) Serve(name, s, desired, Lane.Congestion);
+        }
+
+        void Serve(string name, State s, SwitchTable desired, Lane lane)
+        {
+            var retry = s.InFlight is { } f && f.Version == desired.Version;
+            if (retry && now < s.InFlight!.RetryAt)
             {
-                var s = _byName[name];
-                if (s.Desired is not { } desired || s.Blocked is not null) continue;
-                if (s.AckedVersion == desired.Version && !s.NeedsFull) continue;
-                var lane = s.PriorityUpTo > s.AckedVersion ? Lane.Priority : Lane.Congestion;
-                if (lane != pass) continue;
-                var retry = s.InFlight is { } f && f.Version == desired.Version;
-                if (retry && now < s.InFlight!.RetryAt)
-                {
-                    Wake(s.InFlight.RetryAt);
-                    continue;
-                }
-                if (lane == Lane.Congestion)
-                {
-                    while (s.CongestionSends.Count > 0 && s.CongestionSends.Peek() <= now - TimeSpan.FromSeconds(1)) s.CongestionSends.Dequeue();
-                    if (s.CongestionSends.Count >= _options.CongestionUpdatesPerSecond)
-                    {
-                        limited.Add(name);
-                        Wake(s.CongestionSends.Peek() + TimeSpan.FromSeconds(1));
-                        continue;
-                    }
-                }
-                if (budget == 0)
-                {
-                    over.Add(name);
-                    continue;
-                }
-                budget--;
-                var attempt = retry ? s.InFlight!.Attempt + 1 : 1;
-                var reason = s.PendingReason ?? (retry ? SendReason.Retry : SendReason.NewVersion);
-                var update = Build(s, desired, attempt, lane == Lane.Priority);
-                var retryAt = now + Backoff(attempt);
-                s.InFlight = new InFlight(desired.Version, attempt, update.Delta is null, retryAt);
-                s.SentVersions.Add(desired.Version);
-                s.PendingReason = null;
-                if (lane == Lane.Congestion) s.CongestionSends.Enqueue(now);
-                Wake(retryAt);
-                (lane == Lane.Priority ? priority : congestion).Add(new PlannedSend(update, lane, attempt, reason));
+                Wake(s.InFlight.RetryAt);
+                return;
             }
+            if (lane == Lane.Congestion)
+            {
+                while (s.CongestionSends.Count > 0 && s.CongestionSends.Peek() <= now - TimeSpan.FromSeconds(1)) s.CongestionSends.Dequeue();
+                if (s.CongestionSends.Count >= _options.CongestionUpdatesPerSecond)
+                {
+                    limited.Add(name);
+                    Wake(s.CongestionSends.Peek() + TimeSpan.FromSeconds(1));
+                    return;
+                }
+            }
+            if (budget == 0)
+            {
+                over.Add(name);
+                return;
+            }
+            budget--;
+            var attempt = retry ? s.InFlight!.Attempt + 1 : 1;
+            var reason = s.PendingReason ?? (retry ? SendReason.Retry : SendReason.NewVersion);
+            var update = Build(s, desired, attempt, lane == Lane.Priority);
+            var retryAt = now + Backoff(attempt);
+            s.InFlight = new InFlight(desired.Version, attempt, update.Delta is null, retryAt);
+            s.SentVersions.Add(desired.Version);
+            s.PendingReason = null;
+            if (lane == Lane.Congestion) s.CongestionSends.Enqueue(now);
+            Wake(retryAt);
+            (lane == Lane.Priority ? priority : congestion).Add(new PlannedSend(update, lane, attempt, reason));
         }
         priority.AddRange(congestion);
         return new DistributionPlan(priority, limited, over, wake);

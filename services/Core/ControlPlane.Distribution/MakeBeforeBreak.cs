@@ -110,7 +110,7 @@ public static class MakeBeforeBreak
         var at = new List<RouteKey>(changed.Count == 0 ? 0 : changed.Count * newTables[changed[0]].Routes.Count);
         var changeStart = new int[changed.Count + 1];
         var drops = new List<RouteKey>?[changed.Count];
-        var differ = new Dictionary<long, bool>();
+        var differ = new Dictionary<long, bool>(256);
         for (var i = 0; i < changed.Count; i++)
         {
             var x = changed[i];
