@@ -106,9 +106,8 @@ public static class MakeBeforeBreak
         // One merge of the old and new routes of each changed switch (both sorted by key) gives the keys it drops (its
         // BREAK step) and the keys that change there (what the edges below depend on); group member sets are compared
         // once per (old group, new group) pair.
-        // The keys that change at changed[i] are at[changeStart[i]..changeStart[i + 1]) of one shared list.
-        var at = new List<RouteKey>(changed.Count == 0 ? 0 : changed.Count * newTables[changed[0]].Routes.Count);
-        var changeStart = new int[changed.Count + 1];
+        // One list per switch, sized for its table: a list for the whole fabric would land in the large object heap.
+        var changes = new List<RouteKey>[changed.Count];
         var drops = new List<RouteKey>?[changed.Count];
         var differ = new Dictionary<long, bool>(256);
         for (var i = 0; i < changed.Count; i++)
@@ -116,7 +115,7 @@ public static class MakeBeforeBreak
             var x = changed[i];
             var n = newTables[x];
             var o = oldTables.GetValueOrDefault(x);
-            changeStart[i] = at.Count;
+            var at = changes[i] = new List<RouteKey>(n.Routes.Count);
             if (o is null)
             {
                 at.AddRange(n.Routes.Keys);
@@ -160,7 +159,6 @@ public static class MakeBeforeBreak
                 }
             }
         }
-        changeStart[changed.Count] = at.Count;
 
         // Steps: (switch, false) = MAKE, (switch, true) = BREAK; per changed switch, its index in the step list or -1.
         var steps = new List<RolloutStep>();
@@ -227,9 +225,8 @@ public static class MakeBeforeBreak
             {
                 if (makeOf[si] < 0 || si == ci) continue;
                 var st = newTables[changed[si]];
-                for (var j = changeStart[ci]; j < changeStart[ci + 1]; j++)
+                foreach (var k in changes[ci])
                 {
-                    var k = at[j];
                     if (g.Hops(st, k).AsSpan().Contains(cid))
                     {
                         Edge(makeOf[ci], makeOf[si]);
