@@ -144,6 +144,24 @@ public sealed class PlannerTests
     }
 
     [Fact]
+    public void IsInSync_agrees_with_the_status_through_send_ack_drift_and_repair()
+    {
+        var p = Planner();
+        var t = Table("s", 1, 3);
+        p.SetDesired(t, Lane.Priority);
+        Assert.False(p.IsInSync("s"));
+        Assert.Equal(p.Status("s").InSync, p.IsInSync("s"));
+        p.Plan(T0);
+        p.OnAck(new AgentAck("s", 1, true, null, t.DigestBytes()));
+        Assert.True(p.IsInSync("s"));
+        Assert.Equal(p.Status("s").InSync, p.IsInSync("s"));
+        p.OnReadBack("s", new byte[32]); // drifted: repair pending
+        Assert.False(p.IsInSync("s"));
+        Assert.Equal(p.Status("s").InSync, p.IsInSync("s"));
+        Assert.Throws<KeyNotFoundException>(() => p.IsInSync("nope"));
+    }
+
+    [Fact]
     public void Congestion_superseding_unacked_priority_keeps_priority_lane()
     {
         var p = Planner(new DistributionOptions { CongestionUpdatesPerSecond = 1 });

@@ -383,6 +383,14 @@ public sealed class DistributionPlanner
     public bool IsAcknowledged(string switchName, ulong version) =>
         _byName.TryGetValue(switchName, out var s) && s.AckedVersion >= version && !s.NeedsFull;
 
+    /// <summary>Same as <see cref="Status"/>(<paramref name="switchName"/>).InSync, without building the status (asked after every ack).</summary>
+    /// <exception cref="KeyNotFoundException">Unknown switch.</exception>
+    public bool IsInSync(string switchName)
+    {
+        if (!_byName.TryGetValue(switchName, out var s)) throw new KeyNotFoundException($"switch '{switchName}' is not known to the planner");
+        return (s.Desired?.Version ?? 0) == s.AckedVersion && !s.NeedsFull;
+    }
+
     /// <summary>State of one switch.</summary>
     /// <exception cref="KeyNotFoundException">Unknown switch.</exception>
     public SwitchDistributionStatus Status(string switchName)

@@ -554,7 +554,7 @@ public sealed class FabricDistributor : IAsyncDisposable
 
     private void TrackLag(string sw, DateTimeOffset now)
     {
-        if (_planner.Status(sw).InSync) _lagSince.Remove(sw);
+        if (_planner.IsInSync(sw)) _lagSince.Remove(sw);
         else _lagSince.TryAdd(sw, now);
     }
 
