@@ -103,22 +103,61 @@ public static class MakeBeforeBreak
         // once per (switch, port), so the graph below is built without hashing strings or calling the delegate per route.
         var g = new Graph(neighbor);
 
-        // One merge of the old and new routes of each changed switch (both sorted by key) gives the keys it drops (its
-        // BREAK step) and the keys that change there (what the edges below depend on); group member sets are compared
-        // once per (old group, new group) pair.
-        // One list per switch, sized for its table: a list for the whole fabric would land in the large object heap.
-        var changes = new List<RouteKey>[changed.Count];
+        var newOf = new SwitchTable[changed.Count];
+        for (var i = 0; i < changed.Count; i++) newOf[i] = newTables[changed[i]];
+
+        // The changed switches that send to each switch in their new tables (any member, weighted or not).
+        var upstream = new Dictionary<int, List<int>>(changed.Count * 2);
+        for (var i = 0; i < changed.Count; i++)
+        {
+            var sid = g.Id(changed[i]);
+            foreach (var grp in newOf[i].Groups.Values)
+            {
+                foreach (var m in grp.Members)
+                {
+                    var c = g.Neighbor(sid, changed[i], m.Port);
+                    if (c < 0) continue;
+                    if (!upstream.TryGetValue(c, out var u)) upstream[c] = u = new List<int>(16);
+                    if (u.Count == 0 || u[^1] != i) u.Add(i);
+                }
+            }
+        }
+
+        // One merge of the old and new routes of each changed switch c (both sorted by key) gives the keys it drops (its
+        // BREAK step) and the keys that change there. Make before use: a changed s that sends a key changing at c to c
+        // (in its new table) waits for c's make step; the pairs are found during the merge (each pair at its first such
+        // key), and become edges once the steps are known. Group member sets are compared once per (old group, new group).
+        var makePairs = new List<(int C, int S)>();
+        var waiting = new List<int>();
         var drops = new List<RouteKey>?[changed.Count];
         var differ = new Dictionary<long, bool>(256);
         for (var i = 0; i < changed.Count; i++)
         {
             var x = changed[i];
-            var n = newTables[x];
+            var n = newOf[i];
             var o = oldTables.GetValueOrDefault(x);
-            var at = changes[i] = new List<RouteKey>(n.Routes.Count);
+            var cid = g.Id(x);
+            waiting.Clear();
+            if (upstream.TryGetValue(cid, out var ups))
+            {
+                foreach (var si in ups)
+                {
+                    if (si != i) waiting.Add(si);
+                }
+            }
+            void Changes(RouteKey k)
+            {
+                for (var j = waiting.Count - 1; j >= 0; j--)
+                {
+                    if (!g.Hops(newOf[waiting[j]], k).AsSpan().Contains(cid)) continue;
+                    makePairs.Add((i, waiting[j]));
+                    waiting[j] = waiting[^1];
+                    waiting.RemoveAt(waiting.Count - 1);
+                }
+            }
             if (o is null)
             {
-                at.AddRange(n.Routes.Keys);
+                for (var j = 0; j < n.Routes.Count && waiting.Count > 0; j++) Changes(n.Routes.KeyAt(j));
                 continue;
             }
             differ.Clear();
@@ -131,29 +170,33 @@ public static class MakeBeforeBreak
                 var cmp = a == ro.Count ? 1 : b == rn.Count ? -1 : ro.KeyAt(a).CompareTo(rn.KeyAt(b));
                 if (cmp < 0)
                 {
-                    at.Add(ro.KeyAt(a)); // dropped
+                    if (waiting.Count > 0) Changes(ro.KeyAt(a)); // dropped
                     (drops[i] ??= []).Add(ro.KeyAt(a));
                     a++;
                 }
                 else if (cmp > 0)
                 {
-                    at.Add(rn.KeyAt(b)); // added
+                    if (waiting.Count > 0) Changes(rn.KeyAt(b)); // added
                     b++;
                 }
                 else
                 {
-                    var (eo, en) = (ro.ValueAt(a), rn.ValueAt(b));
-                    bool differs;
-                    if (eo.Mode != en.Mode || (eo.GroupId == SwitchTable.LocalGroup) != (en.GroupId == SwitchTable.LocalGroup)) differs = true;
-                    else if (en.GroupId == SwitchTable.LocalGroup) differs = false;
-                    else if (eo.GroupId == lastO && en.GroupId == lastN) differs = lastDiffers;
-                    else
+                    // Whether the route changes matters only while some upstream switch is still waiting for a pair.
+                    if (waiting.Count > 0)
                     {
-                        if (!differ.TryGetValue(((long)eo.GroupId << 32) | (uint)en.GroupId, out differs))
-                            differ[((long)eo.GroupId << 32) | (uint)en.GroupId] = differs = !o.Groups[eo.GroupId].SameMembers(n.Groups[en.GroupId]);
-                        (lastO, lastN, lastDiffers) = (eo.GroupId, en.GroupId, differs);
+                        var (eo, en) = (ro.ValueAt(a), rn.ValueAt(b));
+                        bool differs;
+                        if (eo.Mode != en.Mode || (eo.GroupId == SwitchTable.LocalGroup) != (en.GroupId == SwitchTable.LocalGroup)) differs = true;
+                        else if (en.GroupId == SwitchTable.LocalGroup) differs = false;
+                        else if (eo.GroupId == lastO && en.GroupId == lastN) differs = lastDiffers;
+                        else
+                        {
+                            if (!differ.TryGetValue(((long)eo.GroupId << 32) | (uint)en.GroupId, out differs))
+                                differ[((long)eo.GroupId << 32) | (uint)en.GroupId] = differs = !o.Groups[eo.GroupId].SameMembers(n.Groups[en.GroupId]);
+                            (lastO, lastN, lastDiffers) = (eo.GroupId, en.GroupId, differs);
+                        }
+                        if (differs) Changes(rn.KeyAt(b));
                     }
-                    if (differs) at.Add(rn.KeyAt(b));
                     a++;
                     b++;
                 }
@@ -167,7 +210,7 @@ public static class MakeBeforeBreak
         for (var i = 0; i < changed.Count; i++)
         {
             var s = changed[i];
-            var n = newTables[s];
+            var n = newOf[i];
             makeOf[i] = breakOf[i] = -1;
             if (drops[i] is not { } dropped)
             {
@@ -198,43 +241,8 @@ public static class MakeBeforeBreak
             indegree[then]++;
         }
         for (var i = 0; i < changed.Count; i++) Edge(makeOf[i], breakOf[i]);
+        foreach (var (c, sw) in makePairs) Edge(makeOf[c], makeOf[sw]);
 
-        // The changed switches that send to each switch in their new tables.
-        var upstream = new Dictionary<int, List<int>>(changed.Count * 2);
-        for (var i = 0; i < changed.Count; i++)
-        {
-            var sid = g.Id(changed[i]);
-            foreach (var grp in newTables[changed[i]].Groups.Values)
-            {
-                foreach (var m in grp.Members)
-                {
-                    var c = g.Neighbor(sid, changed[i], m.Port);
-                    if (c < 0) continue;
-                    if (!upstream.TryGetValue(c, out var u)) upstream[c] = u = new List<int>(16);
-                    if (u.Count == 0 || u[^1] != i) u.Add(i);
-                }
-            }
-        }
-
-        // Make before use: whoever will send k to c (in its new table) waits for c's make step.
-        for (var ci = 0; ci < changed.Count; ci++)
-        {
-            var cid = g.Id(changed[ci]);
-            if (makeOf[ci] < 0 || !upstream.TryGetValue(cid, out var ups)) continue;
-            foreach (var si in ups)
-            {
-                if (makeOf[si] < 0 || si == ci) continue;
-                var st = newTables[changed[si]];
-                foreach (var k in changes[ci])
-                {
-                    if (g.Hops(st, k).AsSpan().Contains(cid))
-                    {
-                        Edge(makeOf[ci], makeOf[si]);
-                        break;
-                    }
-                }
-            }
-        }
 
         // Break after last use: c drops k only after everyone that sent k to c (in its old table) has changed k. Droppers
         // are grouped by key so each old table is searched once per dropped key.
