@@ -132,6 +132,36 @@ public sealed class PlannerTests
     }
 
     [Fact]
+    public void Lanes_interleaved_by_name_give_priority_sends_then_congestion_sends_each_in_name_order()
+    {
+        var p = Planner(new DistributionOptions { MaxSendsPerPlan = 5 });
+        string[] names = ["a", "b", "c", "d", "e", "f", "g", "h"];
+        for (var i = 0; i < names.Length; i++) p.SetDesired(Table(names[i], 1, i), i % 3 == 1 ? Lane.Priority : Lane.Congestion);
+        var plan = p.Plan(T0);
+        Assert.Equal(["b", "e", "h", "a", "c"], plan.Sends.Select(x => x.SwitchName));
+        Assert.Equal([Lane.Priority, Lane.Priority, Lane.Priority, Lane.Congestion, Lane.Congestion], plan.Sends.Select(x => x.Lane));
+        Assert.Equal(["d", "f", "g"], plan.OverBudget);
+    }
+
+    [Fact]
+    public void IsInSync_agrees_with_the_status_through_send_ack_drift_and_repair()
+    {
+        var p = Planner();
+        var t = Table("s", 1, 3);
+        p.SetDesired(t, Lane.Priority);
+        Assert.False(p.IsInSync("s"));
+        Assert.Equal(p.Status("s").InSync, p.IsInSync("s"));
+        p.Plan(T0);
+        p.OnAck(new AgentAck("s", 1, true, null, t.DigestBytes()));
+        Assert.True(p.IsInSync("s"));
+        Assert.Equal(p.Status("s").InSync, p.IsInSync("s"));
+        p.OnReadBack("s", new byte[32]); // drifted: repair pending
+        Assert.False(p.IsInSync("s"));
+        Assert.Equal(p.Status("s").InSync, p.IsInSync("s"));
+        Assert.Throws<KeyNotFoundException>(() => p.IsInSync("nope"));
+    }
+
+    [Fact]
     public void Congestion_superseding_unacked_priority_keeps_priority_lane()
     {
         var p = Planner(new DistributionOptions { CongestionUpdatesPerSecond = 1 });

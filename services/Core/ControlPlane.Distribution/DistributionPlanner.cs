@@ -149,6 +149,9 @@ public sealed class DistributionPlanner
     private readonly DistributionOptions _options;
     private readonly Random _random;
     private readonly SortedDictionary<string, State> _switches = new(StringComparer.Ordinal);
+    // The same states by name for lookups: every ack and every plan looks switches up, and a hash lookup costs a fraction
+    // of a walk down the sorted tree (kept for the ordered enumeration).
+    private readonly Dictionary<string, State> _byName = new(StringComparer.Ordinal);
     // Switches whose desired table is not acknowledged (or need repair): the only ones Plan looks at, so a plan after
     // each ack costs what is in progress, not the size of the fabric.
     private readonly SortedSet<string> _pending = new(StringComparer.Ordinal);
@@ -214,49 +217,56 @@ public sealed class DistributionPlanner
         void Wake(DateTimeOffset t) => wake = wake is { } w && w <= t ? w : t;
         var budget = _options.MaxSendsPerPlan;
 
-        // Two passes so the priority lane takes the budget first.
-        foreach (var pass in new[] { Lane.Priority, Lane.Congestion })
+        // The priority lane takes the budget first: one walk over the pending switches serves it and sets the congestion
+        // ones aside (in name order, as a second walk would find them; serving a switch changes no other switch's state).
+        List<(string Name, State S, SwitchTable Desired)>? later = null;
+        foreach (var name in _pending)
         {
-            foreach (var name in _pending)
+            var s = _byName[name];
+            if (s.Desired is not { } desired || s.Blocked is not null) continue;
+            if (s.AckedVersion == desired.Version && !s.NeedsFull) continue;
+            if (s.PriorityUpTo > s.AckedVersion) Serve(name, s, desired, Lane.Priority);
+            else (later ??= []).Add((name, s, desired));
+        }
+        if (later is not null)
+        {
+            foreach (var (name, s, desired) in later) Serve(name, s, desired, Lane.Congestion);
+        }
+
+        void Serve(string name, State s, SwitchTable desired, Lane lane)
+        {
+            var retry = s.InFlight is { } f && f.Version == desired.Version;
+            if (retry && now < s.InFlight!.RetryAt)
             {
-                var s = _switches[name];
-                if (s.Desired is not { } desired || s.Blocked is not null) continue;
-                if (s.AckedVersion == desired.Version && !s.NeedsFull) continue;
-                var lane = s.PriorityUpTo > s.AckedVersion ? Lane.Priority : Lane.Congestion;
-                if (lane != pass) continue;
-                var retry = s.InFlight is { } f && f.Version == desired.Version;
-                if (retry && now < s.InFlight!.RetryAt)
-                {
-                    Wake(s.InFlight.RetryAt);
-                    continue;
-                }
-                if (lane == Lane.Congestion)
-                {
-                    while (s.CongestionSends.Count > 0 && s.CongestionSends.Peek() <= now - TimeSpan.FromSeconds(1)) s.CongestionSends.Dequeue();
-                    if (s.CongestionSends.Count >= _options.CongestionUpdatesPerSecond)
-                    {
-                        limited.Add(name);
-                        Wake(s.CongestionSends.Peek() + TimeSpan.FromSeconds(1));
-                        continue;
-                    }
-                }
-                if (budget == 0)
-                {
-                    over.Add(name);
-                    continue;
-                }
-                budget--;
-                var attempt = retry ? s.InFlight!.Attempt + 1 : 1;
-                var reason = s.PendingReason ?? (retry ? SendReason.Retry : SendReason.NewVersion);
-                var update = Build(s, desired, attempt, lane == Lane.Priority);
-                var retryAt = now + Backoff(attempt);
-                s.InFlight = new InFlight(desired.Version, attempt, update.Delta is null, retryAt);
-                s.SentVersions.Add(desired.Version);
-                s.PendingReason = null;
-                if (lane == Lane.Congestion) s.CongestionSends.Enqueue(now);
-                Wake(retryAt);
-                (lane == Lane.Priority ? priority : congestion).Add(new PlannedSend(update, lane, attempt, reason));
+                Wake(s.InFlight.RetryAt);
+                return;
             }
+            if (lane == Lane.Congestion)
+            {
+                while (s.CongestionSends.Count > 0 && s.CongestionSends.Peek() <= now - TimeSpan.FromSeconds(1)) s.CongestionSends.Dequeue();
+                if (s.CongestionSends.Count >= _options.CongestionUpdatesPerSecond)
+                {
+                    limited.Add(name);
+                    Wake(s.CongestionSends.Peek() + TimeSpan.FromSeconds(1));
+                    return;
+                }
+            }
+            if (budget == 0)
+            {
+                over.Add(name);
+                return;
+            }
+            budget--;
+            var attempt = retry ? s.InFlight!.Attempt + 1 : 1;
+            var reason = s.PendingReason ?? (retry ? SendReason.Retry : SendReason.NewVersion);
+            var update = Build(s, desired, attempt, lane == Lane.Priority);
+            var retryAt = now + Backoff(attempt);
+            s.InFlight = new InFlight(desired.Version, attempt, update.Delta is null, retryAt);
+            s.SentVersions.Add(desired.Version);
+            s.PendingReason = null;
+            if (lane == Lane.Congestion) s.CongestionSends.Enqueue(now);
+            Wake(retryAt);
+            (lane == Lane.Priority ? priority : congestion).Add(new PlannedSend(update, lane, attempt, reason));
         }
         priority.AddRange(congestion);
         return new DistributionPlan(priority, limited, over, wake);
@@ -273,7 +283,7 @@ public sealed class DistributionPlanner
 
     private AckReport OnAckCore(AgentAck ack)
     {
-        if (!_switches.TryGetValue(ack.SwitchName, out var s)) return new(AckOutcome.UnknownSwitch, $"ack from unknown switch '{ack.SwitchName}' ignored");
+        if (!_byName.TryGetValue(ack.SwitchName, out var s)) return new(AckOutcome.UnknownSwitch, $"ack from unknown switch '{ack.SwitchName}' ignored");
         s.Sent.TryGetValue(ack.Version, out var table);
         if (!s.SentVersions.Contains(ack.Version) && ack.Version > s.AckedVersion)
             return new(AckOutcome.UnknownVersion, $"{ack.SwitchName}: ack for v{ack.Version}, never sent, ignored");
@@ -322,7 +332,7 @@ public sealed class DistributionPlanner
 
     private AckReport OnHelloCore(AgentHelloInfo hello)
     {
-        if (!_switches.TryGetValue(hello.SwitchName, out var s)) return new(AckOutcome.UnknownSwitch, $"hello from unknown switch '{hello.SwitchName}' ignored");
+        if (!_byName.TryGetValue(hello.SwitchName, out var s)) return new(AckOutcome.UnknownSwitch, $"hello from unknown switch '{hello.SwitchName}' ignored");
         s.InFlight = null;
         s.Blocked = null;
         s.AckedVersion = hello.Version;
@@ -361,7 +371,7 @@ public sealed class DistributionPlanner
 
     private AckReport OnReadBackCore(string switchName, byte[] installedDigest)
     {
-        if (!_switches.TryGetValue(switchName, out var s)) return new(AckOutcome.UnknownSwitch, $"read-back from unknown switch '{switchName}' ignored");
+        if (!_byName.TryGetValue(switchName, out var s)) return new(AckOutcome.UnknownSwitch, $"read-back from unknown switch '{switchName}' ignored");
         if (s.Sent.TryGetValue(s.AckedVersion, out var t) && t.Digest.SequenceEqual(installedDigest)) return new(AckOutcome.InSync, $"{switchName}: v{s.AckedVersion} installed as sent");
         s.AckedDigest = installedDigest;
         s.NeedsFull = true;
@@ -371,13 +381,21 @@ public sealed class DistributionPlanner
 
     /// <summary>True when the switch acknowledged <paramref name="version"/> or a later one, without pending repair.</summary>
     public bool IsAcknowledged(string switchName, ulong version) =>
-        _switches.TryGetValue(switchName, out var s) && s.AckedVersion >= version && !s.NeedsFull;
+        _byName.TryGetValue(switchName, out var s) && s.AckedVersion >= version && !s.NeedsFull;
+
+    /// <summary>Same as <see cref="Status"/>(<paramref name="switchName"/>).InSync, without building the status (asked after every ack).</summary>
+    /// <exception cref="KeyNotFoundException">Unknown switch.</exception>
+    public bool IsInSync(string switchName)
+    {
+        if (!_byName.TryGetValue(switchName, out var s)) throw new KeyNotFoundException($"switch '{switchName}' is not known to the planner");
+        return (s.Desired?.Version ?? 0) == s.AckedVersion && !s.NeedsFull;
+    }
 
     /// <summary>State of one switch.</summary>
     /// <exception cref="KeyNotFoundException">Unknown switch.</exception>
     public SwitchDistributionStatus Status(string switchName)
     {
-        if (!_switches.TryGetValue(switchName, out var s)) throw new KeyNotFoundException($"switch '{switchName}' is not known to the planner");
+        if (!_byName.TryGetValue(switchName, out var s)) throw new KeyNotFoundException($"switch '{switchName}' is not known to the planner");
         return new(switchName, s.Desired?.Version ?? 0, s.AckedVersion, s.AckedDigest, s.InFlight?.Version, s.InFlight?.Attempt ?? 0,
             s.NeedsFull, s.Blocked, s.PriorityUpTo > s.AckedVersion ? Lane.Priority : Lane.Congestion);
     }
@@ -408,7 +426,7 @@ public sealed class DistributionPlanner
 
     private void Touch(string name)
     {
-        if (_switches.TryGetValue(name, out var s)) Touch(name, s);
+        if (_byName.TryGetValue(name, out var s)) Touch(name, s);
     }
 
     private void Touch(string name, State s)
@@ -419,7 +437,10 @@ public sealed class DistributionPlanner
 
     private State Get(string name)
     {
-        if (!_switches.TryGetValue(name, out var s)) _switches[name] = s = new State();
+        if (!_byName.TryGetValue(name, out var s))
+        {
+            _switches[name] = _byName[name] = s = new State();
+        }
         return s;
     }
 

@@ -89,7 +89,7 @@ public static class MakeBeforeBreak
         ArgumentNullException.ThrowIfNull(oldTables);
         ArgumentNullException.ThrowIfNull(newTables);
         ArgumentNullException.ThrowIfNull(neighbor);
-        var changed = new SortedSet<string>(StringComparer.Ordinal);
+        var changed = new List<string>();
         var unchanged = new List<string>();
         foreach (var (name, t) in newTables)
         {
@@ -97,158 +97,276 @@ public static class MakeBeforeBreak
             if (oldTables.TryGetValue(name, out var o) && o.Digest.SequenceEqual(t.Digest)) unchanged.Add(name);
             else changed.Add(name);
         }
+        changed.Sort(StringComparer.Ordinal);
 
-        // Steps: (switch, false) = MAKE, (switch, true) = BREAK.
-        var steps = new Dictionary<(string, bool), RolloutStep>();
-        foreach (var s in changed)
-        {
-            var n = newTables[s];
-            var o = oldTables.GetValueOrDefault(s);
-            var dropped = o is null ? [] : o.Routes.Keys.Where(k => !n.Routes.ContainsKey(k)).ToList();
-            if (dropped.Count == 0)
-            {
-                steps[(s, false)] = new RolloutStep(s, n, true);
-                continue;
-            }
-            var make = MakeTable(o!, n, dropped);
-            if (!make.SameContents(o!))
-            {
-                steps[(s, false)] = new RolloutStep(s, make, false);
-                steps[(s, true)] = new RolloutStep(s, n.WithVersion(n.Version + 1), true);
-            }
-            else
-            {
-                steps[(s, true)] = new RolloutStep(s, n, true);
-            }
-        }
+        // Switch names become small ints for the duration of the call: hop sets are int arrays and neighbors are resolved
+        // once per (switch, port), so the graph below is built without hashing strings or calling the delegate per route.
+        var g = new Graph(neighbor);
 
-        // Routes share groups, so neighbor sets are computed once per (table, group).
-        var hopCache = new Dictionary<(SwitchTable, int), HashSet<string>>(new TableGroupComparer());
-        HashSet<string> Hops(SwitchTable? t, RouteKey k)
-        {
-            if (t is null || !t.Routes.TryGetValue(k, out var r) || r.GroupId == SwitchTable.LocalGroup) return [];
-            if (!hopCache.TryGetValue((t, r.GroupId), out var h))
-                hopCache[(t, r.GroupId)] = h = t.PortsOf(k).Select(p => neighbor(t.SwitchName, p)).OfType<string>().ToHashSet(StringComparer.Ordinal);
-            return h;
-        }
+        var newOf = new SwitchTable[changed.Count];
+        for (var i = 0; i < changed.Count; i++) newOf[i] = newTables[changed[i]];
 
-        var after = steps.Keys.ToDictionary(k => k, _ => new HashSet<(string, bool)>());
-        var indegree = steps.Keys.ToDictionary(k => k, _ => 0);
-        void Edge((string, bool) first, (string, bool) then)
+        // The changed switches that send to each switch in their new tables (any member, weighted or not).
+        var upstream = new Dictionary<int, List<int>>(changed.Count * 2);
+        for (var i = 0; i < changed.Count; i++)
         {
-            if (first == then || !steps.ContainsKey(first) || !steps.ContainsKey(then)) return;
-            if (after[first].Add(then)) indegree[then]++;
-        }
-        foreach (var s in changed) Edge((s, false), (s, true));
-
-        // Only keys that change somewhere create dependencies, and only at the switches that send to where they change:
-        // index both instead of scanning every key at every switch.
-        var upstream = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
-        foreach (var s in changed)
-        {
-            foreach (var g in newTables[s].Groups.Values)
+            var sid = g.Id(changed[i]);
+            foreach (var grp in newOf[i].Groups.Values)
             {
-                foreach (var m in g.Members)
+                foreach (var m in grp.Members)
                 {
-                    if (neighbor(s, m.Port) is not { } c) continue;
-                    if (!upstream.TryGetValue(c, out var u)) upstream[c] = u = new HashSet<string>(StringComparer.Ordinal);
-                    u.Add(s);
+                    var c = g.Neighbor(sid, changed[i], m.Port);
+                    if (c < 0) continue;
+                    if (!upstream.TryGetValue(c, out var u)) upstream[c] = u = new List<int>(16);
+                    if (u.Count == 0 || u[^1] != i) u.Add(i);
                 }
             }
         }
-        // Keys that change at each changed switch: one merge of the old and new routes (both sorted by key) instead of a
-        // tree lookup per key; group member sets are compared once per (old group, new group) pair.
-        var changesAt = new Dictionary<RouteKey, List<string>>();
-        void At(RouteKey k, string x)
+
+        // One merge of the old and new routes of each changed switch c (both sorted by key) gives the keys it drops (its
+        // BREAK step) and the keys that change there. Make before use: a changed s that sends a key changing at c to c
+        // (in its new table) waits for c's make step; the pairs are found during the merge (each pair at its first such
+        // key), and become edges once the steps are known. Group member sets are compared once per (old group, new group).
+        var makePairs = new List<(int C, int S)>();
+        var waiting = new List<int>();
+        var drops = new List<RouteKey>?[changed.Count];
+        var differ = new Dictionary<long, bool>(256);
+        for (var i = 0; i < changed.Count; i++)
         {
-            if (!changesAt.TryGetValue(k, out var l)) changesAt[k] = l = [];
-            l.Add(x);
-        }
-        foreach (var x in changed)
-        {
-            var n = newTables[x];
+            var x = changed[i];
+            var n = newOf[i];
             var o = oldTables.GetValueOrDefault(x);
+            var cid = g.Id(x);
+            waiting.Clear();
+            if (upstream.TryGetValue(cid, out var ups))
+            {
+                foreach (var si in ups)
+                {
+                    if (si != i) waiting.Add(si);
+                }
+            }
+            void Changes(RouteKey k)
+            {
+                for (var j = waiting.Count - 1; j >= 0; j--)
+                {
+                    if (!g.Hops(newOf[waiting[j]], k).AsSpan().Contains(cid)) continue;
+                    makePairs.Add((i, waiting[j]));
+                    waiting[j] = waiting[^1];
+                    waiting.RemoveAt(waiting.Count - 1);
+                }
+            }
             if (o is null)
             {
-                foreach (var k in n.Routes.Keys) At(k, x);
+                for (var j = 0; j < n.Routes.Count && waiting.Count > 0; j++) Changes(n.Routes.KeyAt(j));
                 continue;
             }
-            var differ = new Dictionary<(int, int), bool>();
-            using var eo = o.Routes.GetEnumerator();
-            using var en = n.Routes.GetEnumerator();
-            bool ho = eo.MoveNext(), hn = en.MoveNext();
-            while (ho || hn)
+            differ.Clear();
+            // Neighboring keys (classes of one destination) mostly share their groups: the last pair is checked first.
+            var (lastO, lastN, lastDiffers) = (-1, -1, false);
+            var (ro, rn) = (o.Routes, n.Routes);
+            int a = 0, b = 0;
+            while (a < ro.Count || b < rn.Count)
             {
-                var cmp = !ho ? 1 : !hn ? -1 : eo.Current.Key.CompareTo(en.Current.Key);
+                var cmp = a == ro.Count ? 1 : b == rn.Count ? -1 : ro.KeyAt(a).CompareTo(rn.KeyAt(b));
                 if (cmp < 0)
                 {
-                    At(eo.Current.Key, x); // dropped
-                    ho = eo.MoveNext();
+                    if (waiting.Count > 0) Changes(ro.KeyAt(a)); // dropped
+                    (drops[i] ??= []).Add(ro.KeyAt(a));
+                    a++;
                 }
                 else if (cmp > 0)
                 {
-                    At(en.Current.Key, x); // added
-                    hn = en.MoveNext();
+                    if (waiting.Count > 0) Changes(rn.KeyAt(b)); // added
+                    b++;
                 }
                 else
                 {
-                    var (ro, rn) = (eo.Current.Value, en.Current.Value);
-                    bool differs;
-                    if (ro.Mode != rn.Mode || (ro.GroupId == SwitchTable.LocalGroup) != (rn.GroupId == SwitchTable.LocalGroup)) differs = true;
-                    else if (rn.GroupId == SwitchTable.LocalGroup) differs = false;
-                    else if (!differ.TryGetValue((ro.GroupId, rn.GroupId), out differs))
-                        differ[(ro.GroupId, rn.GroupId)] = differs = !o.Groups[ro.GroupId].SameMembers(n.Groups[rn.GroupId]);
-                    if (differs) At(en.Current.Key, x);
-                    ho = eo.MoveNext();
-                    hn = en.MoveNext();
+                    // Whether the route changes matters only while some upstream switch is still waiting for a pair.
+                    if (waiting.Count > 0)
+                    {
+                        var (eo, en) = (ro.ValueAt(a), rn.ValueAt(b));
+                        bool differs;
+                        if (eo.Mode != en.Mode || (eo.GroupId == SwitchTable.LocalGroup) != (en.GroupId == SwitchTable.LocalGroup)) differs = true;
+                        else if (en.GroupId == SwitchTable.LocalGroup) differs = false;
+                        else if (eo.GroupId == lastO && en.GroupId == lastN) differs = lastDiffers;
+                        else
+                        {
+                            if (!differ.TryGetValue(((long)eo.GroupId << 32) | (uint)en.GroupId, out differs))
+                                differ[((long)eo.GroupId << 32) | (uint)en.GroupId] = differs = !o.Groups[eo.GroupId].SameMembers(n.Groups[en.GroupId]);
+                            (lastO, lastN, lastDiffers) = (eo.GroupId, en.GroupId, differs);
+                        }
+                        if (differs) Changes(rn.KeyAt(b));
+                    }
+                    a++;
+                    b++;
                 }
             }
         }
-        foreach (var (k, at) in changesAt)
+
+        // Steps: (switch, false) = MAKE, (switch, true) = BREAK; per changed switch, its index in the step list or -1.
+        var steps = new List<RolloutStep>();
+        var makeOf = new int[changed.Count];
+        var breakOf = new int[changed.Count];
+        for (var i = 0; i < changed.Count; i++)
         {
-            foreach (var c in at)
+            var s = changed[i];
+            var n = newOf[i];
+            makeOf[i] = breakOf[i] = -1;
+            if (drops[i] is not { } dropped)
             {
-                // make before use: whoever will send k to c waits for c's make step
-                if (upstream.TryGetValue(c, out var ups))
+                makeOf[i] = steps.Count;
+                steps.Add(new RolloutStep(s, n, true));
+                continue;
+            }
+            var o = oldTables[s];
+            var make = MakeTable(o, n, dropped);
+            var keepsOld = make.SameContents(o);
+            if (!keepsOld)
+            {
+                makeOf[i] = steps.Count;
+                steps.Add(new RolloutStep(s, make, false));
+            }
+            breakOf[i] = steps.Count;
+            steps.Add(new RolloutStep(s, keepsOld ? n : n.WithVersion(n.Version + 1), true));
+        }
+
+        var after = new List<int>?[steps.Count];
+        var indegree = new int[steps.Count];
+        var edges = new HashSet<long>(steps.Count * 8);
+        void Edge(int first, int then)
+        {
+            if (first < 0 || then < 0 || first == then) return;
+            if (!edges.Add(((long)first << 32) | (uint)then)) return;
+            (after[first] ??= []).Add(then);
+            indegree[then]++;
+        }
+        for (var i = 0; i < changed.Count; i++) Edge(makeOf[i], breakOf[i]);
+        foreach (var (c, sw) in makePairs) Edge(makeOf[c], makeOf[sw]);
+
+
+        // Break after last use: c drops k only after everyone that sent k to c (in its old table) has changed k. Droppers
+        // are grouped by key so each old table is searched once per dropped key.
+        var droppers = new Dictionary<RouteKey, List<int>>();
+        for (var i = 0; i < changed.Count; i++)
+        {
+            if (drops[i] is not { } dropped) continue;
+            foreach (var k in dropped)
+            {
+                if (!droppers.TryGetValue(k, out var l)) droppers[k] = l = [];
+                l.Add(i);
+            }
+        }
+        if (droppers.Count > 0)
+        {
+            // Only changed switches have steps to wait for, so only their old tables can add an edge.
+            for (var xi = 0; xi < changed.Count; xi++)
+            {
+                if (!oldTables.TryGetValue(changed[xi], out var xt)) continue;
+                var xn = newTables[changed[xi]];
+                foreach (var (k, cs) in droppers)
                 {
-                    foreach (var s in ups)
+                    var first = xn.Routes.ContainsKey(k) ? makeOf[xi] : breakOf[xi];
+                    if (first < 0) continue;
+                    var hops = g.Hops(xt, k);
+                    if (hops.Length == 0) continue;
+                    foreach (var ci in cs)
                     {
-                        if (Hops(newTables[s], k).Contains(c)) Edge((c, false), (s, false));
-                    }
-                }
-                // break after last use: c drops k only after everyone that sent k to c has changed k
-                if (!newTables[c].Routes.ContainsKey(k) && oldTables.TryGetValue(c, out var oc) && oc.Routes.ContainsKey(k))
-                {
-                    foreach (var (x, xt) in oldTables)
-                    {
-                        if (x == c || !Hops(xt, k).Contains(c)) continue;
-                        var xDrops = newTables.TryGetValue(x, out var xn) && !xn.Routes.ContainsKey(k);
-                        Edge((x, xDrops), (c, true));
+                        if (ci != xi && hops.AsSpan().Contains(g.Id(changed[ci]))) Edge(first, breakOf[ci]);
                     }
                 }
             }
         }
 
+        // Waves: Kahn's layers, each sorted by switch name (a switch has at most one step per layer: its break waits for its make).
         var waves = new List<RolloutWave>();
-        var ready = steps.Keys.Where(k => indegree[k] == 0).ToList();
+        var done = 0;
+        var ready = new List<int>();
+        for (var i = 0; i < steps.Count; i++)
+        {
+            if (indegree[i] == 0) ready.Add(i);
+        }
         while (ready.Count > 0)
         {
-            ready.Sort((a, b) => string.CompareOrdinal(a.Item1, b.Item1));
-            waves.Add(new RolloutWave(waves.Count, [.. ready.Select(k => steps[k])]));
-            var next = new List<(string, bool)>();
+            ready.Sort((p, q) => string.CompareOrdinal(steps[p].SwitchName, steps[q].SwitchName));
+            waves.Add(new RolloutWave(waves.Count, [.. ready.Select(i => steps[i])]));
+            done += ready.Count;
+            var next = new List<int>();
             foreach (var s in ready)
             {
-                foreach (var t in after[s])
+                if (after[s] is not { } outs) continue;
+                foreach (var t in outs)
                 {
                     if (--indegree[t] == 0) next.Add(t);
                 }
             }
             ready = next;
         }
-        var cyclic = steps.Keys.Where(k => indegree[k] > 0).OrderBy(k => k.Item1, StringComparer.Ordinal).ThenBy(k => k.Item2).ToList();
-        if (cyclic.Count > 0) waves.Add(new RolloutWave(waves.Count, [.. cyclic.Select(k => steps[k])]));
+        var cyclic = new List<int>();
+        if (done < steps.Count)
+        {
+            for (var i = 0; i < steps.Count; i++)
+            {
+                if (indegree[i] > 0) cyclic.Add(i);
+            }
+            // Step indices already run by switch name, make before break.
+            waves.Add(new RolloutWave(waves.Count, [.. cyclic.Select(i => steps[i])]));
+        }
         unchanged.Sort(StringComparer.Ordinal);
-        return new RolloutPlan([.. waves], [.. unchanged], [.. cyclic.Select(k => k.Item1).Distinct()]);
+        return new RolloutPlan([.. waves], [.. unchanged], [.. cyclic.Select(i => steps[i].SwitchName).Distinct()]);
+    }
+
+    // Interned switch names, their neighbors by port and the neighbor sets of (table, group), for one Order call.
+    private sealed class Graph(NeighborOf neighbor)
+    {
+        private readonly Dictionary<string, int> _ids = new(256, StringComparer.Ordinal);
+        private readonly List<int[]> _ports = new(256); // per id: neighbor id by port, -1 none, -2 not asked yet
+        private readonly Dictionary<(SwitchTable, int), int[]> _hops = new(1024, new TableGroupComparer());
+        private readonly List<int> _scratch = [];
+
+        public int Id(string name)
+        {
+            if (!_ids.TryGetValue(name, out var id))
+            {
+                _ids[name] = id = _ids.Count;
+                _ports.Add([]);
+            }
+            return id;
+        }
+
+        public int Neighbor(int id, string name, int port)
+        {
+            var p = _ports[id];
+            if (port < 0) return Resolve(name, port);
+            if (port >= p.Length)
+            {
+                var grown = new int[Math.Max(port + 1, p.Length * 2)];
+                Array.Fill(grown, -2);
+                p.CopyTo(grown, 0);
+                _ports[id] = p = grown;
+            }
+            if (p[port] == -2) p[port] = Resolve(name, port);
+            return p[port];
+        }
+
+        private int Resolve(string name, int port) => neighbor(name, port) is { } n ? Id(n) : -1;
+
+        // Neighbors the table sends k to (members with weight), empty when the route is missing or local.
+        public int[] Hops(SwitchTable t, RouteKey k)
+        {
+            if (!t.Routes.TryGetValue(k, out var r) || r.GroupId == SwitchTable.LocalGroup) return [];
+            if (_hops.TryGetValue((t, r.GroupId), out var h)) return h;
+            var list = _scratch;
+            list.Clear();
+            var id = Id(t.SwitchName);
+            if (t.Groups.TryGetValue(r.GroupId, out var grp))
+            {
+                foreach (var m in grp.Members)
+                {
+                    if (m.Weight > 0 && Neighbor(id, t.SwitchName, m.Port) is var n and >= 0) list.Add(n);
+                }
+            }
+            return _hops[(t, r.GroupId)] = [.. list];
+        }
     }
 
     private sealed class TableGroupComparer : IEqualityComparer<(SwitchTable, int)>
@@ -289,14 +407,27 @@ public static class MakeBeforeBreak
     public static NeighborOf Neighbors(FabricTopology topology)
     {
         ArgumentNullException.ThrowIfNull(topology);
+        // Each switch's ports are resolved on first use and kept (the topology is immutable): orders and walks ask for
+        // the same ports over and over.
+        var rows = new string?[]?[topology.Switches.Count];
         return (name, port) =>
         {
             var id = topology.FindSwitch(name);
             if (id < 0) return null;
-            var link = topology.LinkAtSwitchPort(id, port);
-            if (link < 0) return null;
-            var end = topology.Opposite(link, id);
-            return end.IsHost ? null : topology.Switches[end.Device].Name;
+            var row = Volatile.Read(ref rows[id]);
+            if (row is null)
+            {
+                row = new string?[topology.Switches[id].Radix];
+                for (var p = 1; p <= row.Length; p++)
+                {
+                    var link = topology.LinkAtSwitchPort(id, p);
+                    if (link < 0) continue;
+                    var end = topology.Opposite(link, id);
+                    row[p - 1] = end.IsHost ? null : topology.Switches[end.Device].Name;
+                }
+                Volatile.Write(ref rows[id], row);
+            }
+            return port >= 1 && port <= row.Length ? row[port - 1] : null;
         };
     }
 }

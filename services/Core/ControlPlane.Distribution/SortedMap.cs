@@ -91,7 +91,22 @@ public sealed class SortedMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
     public TValue this[TKey key] => TryGetValue(key, out var v) ? v : throw new KeyNotFoundException($"key '{key}' is not in the map");
 
     /// <summary>Index of the key in <see cref="Keys"/>, or the bitwise complement of where it would go.</summary>
-    public int IndexOf(TKey key) => Array.BinarySearch(_keys, key, Comparer<TKey>.Default);
+    public int IndexOf(TKey key)
+    {
+        // A plain loop: Comparer<TKey>.Default.Compare is devirtualized for value-type keys, where Array.BinarySearch goes
+        // through an interface call per step. Keys are unique, so the result is the one Array.BinarySearch gives.
+        var keys = _keys;
+        int lo = 0, hi = keys.Length - 1;
+        while (lo <= hi)
+        {
+            var mid = lo + ((hi - lo) >> 1);
+            var c = Comparer<TKey>.Default.Compare(keys[mid], key);
+            if (c == 0) return mid;
+            if (c < 0) lo = mid + 1;
+            else hi = mid - 1;
+        }
+        return ~lo;
+    }
 
     /// <summary>True when the key is in the map.</summary>
     public bool ContainsKey(TKey key) => IndexOf(key) >= 0;

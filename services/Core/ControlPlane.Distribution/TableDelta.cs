@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 
 namespace ControlPlane.Distribution;
 
@@ -26,6 +27,20 @@ public sealed class TableDelta
         RemoveGroupIds = [.. removeGroupIds];
         UpsertRoutes = [.. upsertRoutes];
         RemoveRoutes = [.. removeRoutes];
+        Digest = [.. digest];
+    }
+
+    // Takes the arrays over (TableDiff builds them at their exact size).
+    internal TableDelta(string switchName, ulong baseVersion, ulong version, NextHopGroup[] upsertGroups, int[] removeGroupIds,
+        KeyValuePair<RouteKey, RouteEntry>[] upsertRoutes, RouteKey[] removeRoutes, ReadOnlySpan<byte> digest)
+    {
+        SwitchName = switchName;
+        BaseVersion = baseVersion;
+        Version = version;
+        UpsertGroups = ImmutableCollectionsMarshal.AsImmutableArray(upsertGroups);
+        RemoveGroupIds = ImmutableCollectionsMarshal.AsImmutableArray(removeGroupIds);
+        UpsertRoutes = ImmutableCollectionsMarshal.AsImmutableArray(upsertRoutes);
+        RemoveRoutes = ImmutableCollectionsMarshal.AsImmutableArray(removeRoutes);
         Digest = [.. digest];
     }
 
@@ -116,18 +131,63 @@ public static class TableDiff
         ArgumentNullException.ThrowIfNull(to);
         if (from.SwitchName != to.SwitchName) throw new ArgumentException($"tables of different switches: '{from.SwitchName}' and '{to.SwitchName}'", nameof(to));
         if (from.GroupSize != to.GroupSize) throw new ArgumentException($"group size changed ({from.GroupSize} -> {to.GroupSize}): send a full table", nameof(to));
+        // Both sides are sorted maps: one merge per map instead of a binary search per entry, in the same order (ascending
+        // keys) as the lookups gave. The routes are merged twice, to count and then to fill arrays of the exact size: a
+        // merge costs less than growing lists of entries that hold references.
+        var (fg, tg) = (from.Groups, to.Groups);
         var upG = new List<NextHopGroup>();
-        foreach (var (id, g) in to.Groups)
+        var rmG = new List<int>();
+        for (int i = 0, j = 0; i < fg.Count || j < tg.Count;)
         {
-            if (!from.Groups.TryGetValue(id, out var old) || !old.SameMembers(g)) upG.Add(g);
+            var cmp = i == fg.Count ? 1 : j == tg.Count ? -1 : fg.KeyAt(i).CompareTo(tg.KeyAt(j));
+            if (cmp < 0) rmG.Add(fg.KeyAt(i++));
+            else if (cmp > 0) upG.Add(tg.ValueAt(j++));
+            else
+            {
+                if (!fg.ValueAt(i).SameMembers(tg.ValueAt(j))) upG.Add(tg.ValueAt(j));
+                i++;
+                j++;
+            }
         }
-        var rmG = from.Groups.Keys.Where(id => !to.Groups.ContainsKey(id)).ToList();
-        var upR = new List<KeyValuePair<RouteKey, RouteEntry>>();
-        foreach (var (k, r) in to.Routes)
+        var (fr, tr) = (from.Routes, to.Routes);
+        var (nUp, nRm) = ReferenceEquals(fr, tr) ? (0, 0) : MergeRoutes(fr, tr, null, null);
+        var upR = nUp == 0 ? [] : new KeyValuePair<RouteKey, RouteEntry>[nUp];
+        var rmR = nRm == 0 ? [] : new RouteKey[nRm];
+        if (nUp + nRm > 0) MergeRoutes(fr, tr, upR, rmR);
+        return new TableDelta(to.SwitchName, from.Version, to.Version, [.. upG], [.. rmG], upR, rmR, to.Digest);
+    }
+
+    // Routes of `to` that are new or changed, and keys of `from` that vanished: counted, and written when arrays are given.
+    private static (int Upserts, int Removals) MergeRoutes(SortedMap<RouteKey, RouteEntry> fr, SortedMap<RouteKey, RouteEntry> tr,
+        KeyValuePair<RouteKey, RouteEntry>[]? up, RouteKey[]? rm)
+    {
+        int nUp = 0, nRm = 0;
+        for (int i = 0, j = 0; i < fr.Count || j < tr.Count;)
         {
-            if (!from.Routes.TryGetValue(k, out var old) || old != r) upR.Add(new(k, r));
+            var cmp = i == fr.Count ? 1 : j == tr.Count ? -1 : fr.KeyAt(i).CompareTo(tr.KeyAt(j));
+            if (cmp < 0)
+            {
+                if (rm is not null) rm[nRm] = fr.KeyAt(i);
+                nRm++;
+                i++;
+            }
+            else if (cmp > 0)
+            {
+                if (up is not null) up[nUp] = new(tr.KeyAt(j), tr.ValueAt(j));
+                nUp++;
+                j++;
+            }
+            else
+            {
+                if (fr.ValueAt(i) != tr.ValueAt(j))
+                {
+                    if (up is not null) up[nUp] = new(tr.KeyAt(j), tr.ValueAt(j));
+                    nUp++;
+                }
+                i++;
+                j++;
+            }
         }
-        var rmR = from.Routes.Keys.Where(k => !to.Routes.ContainsKey(k)).ToList();
-        return new TableDelta(to.SwitchName, from.Version, to.Version, upG, rmG, upR, rmR, to.Digest);
+        return (nUp, nRm);
     }
 }

@@ -64,6 +64,7 @@ public sealed class FabricDistributor : IAsyncDisposable
     private readonly Dictionary<string, string> _lastReject = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _refused = new(StringComparer.Ordinal);
     private readonly Queue<ConvergenceRecord> _history = new();
+    private ConvergenceRecord? _lastRecord; // newest of _history (a Queue has no O(1) Last)
     private readonly List<RoutesConverged> _toPublish = [];
     private Rollout? _active;
     private Dictionary<string, SwitchTable>? _pendingCongestion;
@@ -462,14 +463,15 @@ public sealed class FabricDistributor : IAsyncDisposable
                     wave.Released = true;
                     wave.Deadline = now + (r.Lane == Lane.Priority ? _options.PriorityWaveTimeout : _options.CongestionWaveTimeout);
                 }
-                var lagging = wave.Steps.Where(s => !Done(s)).Select(s => s.Switch).ToList();
-                if (lagging.Count == 0)
+                // Runs after every ack: look for a step still open without building lists (they are only for the log).
+                if (!AnyOpen(wave.Steps))
                 {
                     r.WaveIndex++;
                     continue;
                 }
                 if (r.WaveIndex < r.Waves.Count - 1 && now >= wave.Deadline)
                 {
+                    var lagging = wave.Steps.Where(s => !Done(s)).Select(s => s.Switch).ToList();
                     _log.LogWarning("distribution {Fabric}: wave {Wave}/{Waves} of routing v{Routing} timed out; lagging: {Switches}",
                         Fabric, r.WaveIndex + 1, r.Waves.Count, r.RoutingVersion, string.Join(", ", lagging));
                     r.WaveIndex++;
@@ -479,15 +481,41 @@ public sealed class FabricDistributor : IAsyncDisposable
             }
             if (r.GiveUpAt is null && (r.Waves.Count == 0 || r.Waves[^1].Released))
                 r.GiveUpAt = now + _options.ConvergenceTimeout;
+            if ((r.GiveUpAt is null || now < r.GiveUpAt) && AnyOpen(r)) return;
             var open = r.Finals().Where(s => !Done(s)).Select(s => s.Switch)
                 .Concat(r.CarriedAcks.Where(x => !_planner.IsAcknowledged(x.Switch, x.Version)).Select(x => x.Switch)).Distinct().ToList();
-            if (open.Count > 0 && (r.GiveUpAt is null || now < r.GiveUpAt)) return;
             Finish(r, open, now);
             _active = null;
         }
     }
 
     private bool Done(Step s) => s.Skipped || (s.ReleasedVersion is { } v && _planner.IsAcknowledged(s.Switch, v));
+
+    private bool AnyOpen(List<Step> steps)
+    {
+        foreach (var s in steps)
+        {
+            if (!Done(s)) return true;
+        }
+        return false;
+    }
+
+    // True while a final step or a carried ack is not acknowledged: the rollout is not finished.
+    private bool AnyOpen(Rollout r)
+    {
+        foreach (var w in r.Waves)
+        {
+            foreach (var s in w.Steps)
+            {
+                if (s.IsFinal && !Done(s)) return true;
+            }
+        }
+        foreach (var (sw, v) in r.CarriedAcks)
+        {
+            if (!_planner.IsAcknowledged(sw, v)) return true;
+        }
+        return false;
+    }
 
     private void Release(Rollout r, Step step, DateTimeOffset now)
     {
@@ -519,7 +547,7 @@ public sealed class FabricDistributor : IAsyncDisposable
             Fabric = Fabric,
             RoutingVersion = r.RoutingVersion,
             TriggerIds = [.. r.Sources.SelectMany(s => s.Message.TriggerIds).Distinct()],
-            Switches = r.Finals().Count(),
+            Switches = r.FinalCount,
             Waves = r.Waves.Count,
             TriggeredAt = r.Sources.Select(s => s.Message.TriggeredAt).Where(t => t is not null).Min(),
             ReceivedAt = r.ReceivedAt,
@@ -527,9 +555,11 @@ public sealed class FabricDistributor : IAsyncDisposable
             Lagging = lagging,
         };
         _toPublish.Add(converged);
-        _history.Enqueue(new ConvergenceRecord(r.RoutingVersion, r.Lane, converged.Switches, converged.Waves, now - r.ReceivedAt,
-            converged.TriggeredAt is { } tr ? now - tr : null, lagging.Count, now));
+        var record = new ConvergenceRecord(r.RoutingVersion, r.Lane, converged.Switches, converged.Waves, now - r.ReceivedAt,
+            converged.TriggeredAt is { } tr ? now - tr : null, lagging.Count, now);
+        _history.Enqueue(record);
         while (_history.Count > _options.ConvergenceHistory) _history.Dequeue();
+        _lastRecord = _history.Count > 0 ? record : null;
         if (lagging.Count > 0)
             _log.LogWarning("distribution {Fabric}: routing v{Routing} rolled out with {Count} switches lagging: {Switches}", Fabric, r.RoutingVersion, lagging.Count, string.Join(", ", lagging.Take(20)));
         else
@@ -538,7 +568,7 @@ public sealed class FabricDistributor : IAsyncDisposable
 
     private void TrackLag(string sw, DateTimeOffset now)
     {
-        if (_planner.Status(sw).InSync) _lagSince.Remove(sw);
+        if (_planner.IsInSync(sw)) _lagSince.Remove(sw);
         else _lagSince.TryAdd(sw, now);
     }
 
@@ -576,9 +606,9 @@ public sealed class FabricDistributor : IAsyncDisposable
 
     private DistributionSummary MakeSummary(DateTimeOffset now)
     {
-        var last = _history.Count > 0 ? _history.Last() : null;
+        var last = _lastRecord;
         return new DistributionSummary(Fabric, _topology.Switches.Count, _topology.Switches.Count - _lagSince.Count, _lagSince.Count,
-            _active is { } r ? new RolloutView(r.RoutingVersion, r.Lane, Math.Min(r.WaveIndex, Math.Max(0, r.Waves.Count - 1)), r.Waves.Count, r.Finals().Count(), r.ReceivedAt) : null,
+            _active is { } r ? new RolloutView(r.RoutingVersion, r.Lane, Math.Min(r.WaveIndex, Math.Max(0, r.Waves.Count - 1)), r.Waves.Count, r.FinalCount, r.ReceivedAt) : null,
             _pendingCongestion?.Count ?? 0, last?.Duration.TotalMilliseconds, Interlocked.Read(ref _rejectedCredentials), _agentRejections,
             Interlocked.Read(ref _malformed), _sessions.Count, now);
     }
@@ -680,6 +710,7 @@ public sealed class FabricDistributor : IAsyncDisposable
         {
             Lane = lane;
             Waves = [.. plan.Waves.Select(w => new Wave(w.Steps.Select(s => new Step(s))))];
+            FinalCount = Waves.Sum(w => w.Steps.Count(s => s.IsFinal));
             Sources = sources;
             CarriedAcks = carried;
             StartedAt = now;
@@ -690,6 +721,9 @@ public sealed class FabricDistributor : IAsyncDisposable
         public List<Wave> Waves { get; }
 
         public List<RolloutSource> Sources { get; }
+
+        // Final steps (one per changed switch); the waves never change after construction.
+        public int FinalCount { get; }
 
         // Acks a superseded rollout was waiting for (finals it released): the merged one waits for them too.
         public List<(string Switch, ulong Version)> CarriedAcks { get; }
