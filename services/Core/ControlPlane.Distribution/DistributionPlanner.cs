@@ -154,7 +154,8 @@ public sealed class DistributionPlanner
     private readonly Dictionary<string, State> _byName = new(StringComparer.Ordinal);
     // Switches whose desired table is not acknowledged (or need repair): the only ones Plan looks at, so a plan after
     // each ack costs what is in progress, not the size of the fabric.
-    private readonly SortedSet<string> _pending = new(StringComparer.Ordinal);
+    // A sorted list: Plan walks it after every ack, and walking arrays by index costs far less than walking a tree.
+    private readonly SortedList<string, State> _pending = new(StringComparer.Ordinal);
 
     /// <summary>Creates a planner.</summary>
     /// <param name="options">Tuning; validated.</param>
@@ -220,9 +221,11 @@ public sealed class DistributionPlanner
         // The priority lane takes the budget first: one walk over the pending switches serves it and sets the congestion
         // ones aside (in name order, as a second walk would find them; serving a switch changes no other switch's state).
         List<(string Name, State S, SwitchTable Desired)>? later = null;
-        foreach (var name in _pending)
+        var (names, states) = (_pending.Keys, _pending.Values);
+        for (var i = 0; i < names.Count; i++)
         {
-            var s = _byName[name];
+            var name = names[i];
+            var s = states[i];
             if (s.Desired is not { } desired || s.Blocked is not null) continue;
             if (s.AckedVersion == desired.Version && !s.NeedsFull) continue;
             if (s.PriorityUpTo > s.AckedVersion) Serve(name, s, desired, Lane.Priority);
@@ -431,7 +434,7 @@ public sealed class DistributionPlanner
 
     private void Touch(string name, State s)
     {
-        if (s.Desired is { } d && (s.AckedVersion != d.Version || s.NeedsFull)) _pending.Add(name);
+        if (s.Desired is { } d && (s.AckedVersion != d.Version || s.NeedsFull)) _pending[name] = s;
         else _pending.Remove(name);
     }
 
