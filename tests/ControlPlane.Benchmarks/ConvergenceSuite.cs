@@ -30,7 +30,9 @@ public sealed class ConvergenceSuite : IBenchmarkSuite
         var radix = numbers.Length > 1 ? numbers[1] : 64;
         if (!processes)
         {
-            var report = await AllInOneBench.RunAsync(new AllInOneOptions { Failures = failures, Radix = radix }, output.WriteLine, cancellationToken);
+            // A third number sets the emulation period in ms (default 1000), e.g. to see the loop without the traffic model.
+            var periodMs = numbers.Length > 2 ? numbers[2] : 1000;
+            var report = await AllInOneBench.RunAsync(new AllInOneOptions { Failures = failures, Radix = radix, PeriodMs = periodMs, AdaptationPeriods = periodMs > 5000 ? 0 : 10 }, output.WriteLine, cancellationToken);
             output.Write(AllInOneBench.Format(report));
             return report.TimedOut == 0 ? 0 : 1;
         }

@@ -1,3 +1,4 @@
+using MassTransit;
 using ControlPlane.Contracts;
 using ControlPlane.Fabric;
 using ControlPlane.Testing;
@@ -25,6 +26,32 @@ public sealed class ClosedLoopTests(PostgresFixture pg)
     }
 
     internal static int Uplink(FabricTopology t, int nth = 0) => t.Links.Where(l => l.Role == LinkRole.LeafSpine).ElementAt(nth).Id;
+
+    [Fact]
+    public async Task Tables_of_some_planes_lost_before_the_queue_existed_are_asked_for_again_until_every_switch_has_one()
+    {
+        await using var app = await DistributionApp.StartAsync(pg.Server, "lost", ("Distribution:RequestTablesInterval", "00:00:00.200"));
+        var requests = new System.Collections.Concurrent.ConcurrentQueue<RoutesRequested>();
+        var handle = app.Bus.ConnectReceiveEndpoint("lost-requests-" + Guid.NewGuid().ToString("N")[..6], cfg => cfg.Handler<RoutesRequested>(c =>
+        {
+            requests.Enqueue(c.Message);
+            return Task.CompletedTask;
+        }));
+        await handle.Ready;
+        var routing = new RoutingDriver(DistributionApp.SmallFt2("lost"));
+        var all = routing.Initial();
+        // Only the first half of the switches' tables arrive (as if the other messages went out before our queue was bound).
+        await app.Bus.Publish(all with { Tables = [.. all.Tables.Take(all.Tables.Count / 2)] });
+        await DistributionApp.EventuallyAsync(() => requests.Any(r => r.Fabric == "lost" && r.Reason.Contains("have no table yet")), () => $"a request for the missing tables: {string.Join("; ", requests.Select(r => r.Reason))}");
+        // Routing answers with the complete set: nothing is missing any more, and the requests stop.
+        await app.Bus.Publish(all with { RoutingVersion = all.RoutingVersion + 1 });
+        await DistributionApp.EventuallyAsync(() => app.Status.Summaries.Single().Rollout is null, () => "the complete set to be rolled out");
+        await Task.Delay(500);
+        var count = requests.Count;
+        await Task.Delay(700);
+        Assert.Equal(count, requests.Count);
+        await handle.StopAsync();
+    }
 
     [Fact]
     public async Task Hello_gets_the_full_table_and_a_link_failure_rolls_out_as_deltas_make_before_break_without_holes()

@@ -290,8 +290,14 @@ public sealed class EmulatedFabric : IAsyncDisposable
                 }
             }
             var sent = 0;
-            foreach (var chunk in batches.Chunk(64))
+            // Spread over half the period, as real agents poll on their own clocks: a burst of every switch's batch at
+            // once would hold the bus and the thread pool for tens of milliseconds, in front of any failure's rollout.
+            var chunks = batches.Chunk(32).ToList();
+            var gap = chunks.Count > 1 ? TimeSpan.FromMilliseconds(_o.PeriodMs * 0.5 / (chunks.Count - 1)) : TimeSpan.Zero;
+            for (var c = 0; c < chunks.Count; c++)
             {
+                var chunk = chunks[c];
+                if (c > 0 && gap > TimeSpan.Zero) await Task.Delay(gap, _time, cancellationToken);
                 var done = await Task.WhenAll(chunk.Select(async x =>
                 {
                     try { return await x.Agent.SendTelemetryAsync(x.Batch, cancellationToken); }

@@ -112,9 +112,13 @@ internal sealed class EmulatedFabricService(EmulatedFabric fabric, IServiceScope
             }
             await fabric.InitializeAsync(snap, stoppingToken);
             var period = TimeSpan.FromMilliseconds(o.PeriodMs);
+            // Periods start on a fixed cadence: a period's own work (emulation, spreading telemetry) does not stretch it.
+            var next = time.GetUtcNow() + period;
             while (!stoppingToken.IsCancellationRequested)
             {
-                await Task.Delay(period, time, stoppingToken);
+                await Task.Delay(next > time.GetUtcNow() ? next - time.GetUtcNow() : TimeSpan.Zero, time, stoppingToken);
+                next += period;
+                if (next < time.GetUtcNow()) next = time.GetUtcNow() + period; // fell behind: no catch-up burst
                 try
                 {
                     await fabric.RunPeriodAsync(stoppingToken);

@@ -97,6 +97,8 @@ public sealed record ConvergenceReport
     public LatencyFigures DistributionToAllAcked { get; init; } = LatencyFigures.Of([]);
     /// <summary>Inside routing, per failure: queued, engine update, export + encode, publish (medians, ms).</summary>
     public (double Queue, double Update, double Export, double Publish) RoutingStagesP50 { get; init; }
+    /// <summary>Garbage collections during the failures (gen0, gen1, gen2) and the total time the runtime was paused for them.</summary>
+    public (int Gen0, int Gen1, int Gen2, double PauseMs, double Seconds) GcDuringFailures { get; init; }
     /// <summary>Switches whose tables changed per failure (median).</summary>
     public required double SwitchesPerChange { get; init; }
     /// <summary>Make-before-break waves per failure (median).</summary>
@@ -176,6 +178,8 @@ public static class ConvergenceBenchmark
         var switches = new List<double>();
         var waves = new List<double>();
         var timedOut = 0;
+        var (gc0, gc1, gc2, pause0) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
+        var failuresWatch = Stopwatch.StartNew();
         for (var i = 0; i < o.Failures; i++)
         {
             var link = candidates[rng.Next(candidates.Length)];
@@ -195,6 +199,7 @@ public static class ConvergenceBenchmark
             if ((i + 1) % 10 == 0 || i == o.Failures - 1)
                 progress($"{i + 1}/{o.Failures} failures: failure -> all acked {LatencyFigures.Of(down)}");
         }
+        var gcDuring = (GC.CollectionCount(0) - gc0, GC.CollectionCount(1) - gc1, GC.CollectionCount(2) - gc2, (GC.GetTotalPauseDuration() - pause0).TotalMilliseconds, failuresWatch.Elapsed.TotalSeconds);
         var r = routing.Get("mpft");
         var portLatency = r?.PortEventLatencyMs;
         var report = new ConvergenceReport
@@ -212,6 +217,7 @@ public static class ConvergenceBenchmark
             FailureToDistribution = LatencyFigures.Of(toDistribution),
             DistributionToAllAcked = LatencyFigures.Of(inDistribution),
             RoutingStagesP50 = (Median([.. stages.Select(x => x.QueueMs)]), Median([.. stages.Select(x => x.UpdateMs)]), Median([.. stages.Select(x => x.ExportMs)]), Median([.. stages.Select(x => x.PublishMs)])),
+            GcDuringFailures = gcDuring,
             SwitchesPerChange = Median(switches),
             WavesPerChange = Median(waves),
             ForwardingProblems = emulation.Snapshot.ForwardingProblems,
@@ -242,6 +248,7 @@ public static class ConvergenceBenchmark
         b.AppendLine(string.Create(inv, $"    of which inside routing (p50): queued {r.RoutingStagesP50.Queue:F1} ms, engine {r.RoutingStagesP50.Update:F1} ms, export+encode {r.RoutingStagesP50.Export:F1} ms, publish {r.RoutingStagesP50.Publish:F1} ms"));
         b.AppendLine($"  distribution -> every affected agent acked:  {r.DistributionToAllAcked}");
         b.AppendLine(string.Create(inv, $"  per failure: {r.SwitchesPerChange:F0} switches changed (median), {r.WavesPerChange:F0} make-before-break waves; {r.TimedOut} timed out; {r.ForwardingProblems} loops/holes found"));
+        b.AppendLine(string.Create(inv, $"  garbage collections during the failures ({r.GcDuringFailures.Seconds:F0} s): gen0 {r.GcDuringFailures.Gen0}, gen1 {r.GcDuringFailures.Gen1}, gen2 {r.GcDuringFailures.Gen2}; paused {r.GcDuringFailures.PauseMs:F0} ms in all ({System.Runtime.GCSettings.IsServerGC switch { true => "server", false => "workstation" }} GC)"));
         if (r.Adaptation.Count > 0)
         {
             b.AppendLine($"  load vs bound over {r.Adaptation.Count} periods: " + string.Join(", ", r.Adaptation.Select(p => p.Ratio.ToString("F3", inv))));

@@ -226,11 +226,14 @@ public sealed class RoutesRequester(DistributorRegistry registry, IBus bus, IOpt
                 await Task.Delay(every, time, stoppingToken);
                 foreach (var (fabric, d) in registry.Fabrics)
                 {
-                    if (d.HasReceivedTables) continue;
+                    var missing = d.SwitchesWithoutTables;
+                    if (d.HasReceivedTables && missing == 0) continue;
+                    // Also when only some planes' tables arrived: messages published before our queue existed are lost.
+                    var reason = d.HasReceivedTables ? $"{missing} switches have no table yet" : "no tables received since distribution started";
                     try
                     {
-                        await bus.Publish(new RoutesRequested { Fabric = fabric, Reason = "no tables received since distribution started", RequestedAt = time.GetUtcNow() }, stoppingToken);
-                        logger.LogInformation("distribution {Fabric}: no tables from routing yet; asked for them", fabric);
+                        await bus.Publish(new RoutesRequested { Fabric = fabric, Reason = reason, RequestedAt = time.GetUtcNow() }, stoppingToken);
+                        logger.LogInformation("distribution {Fabric}: {Reason}; asked routing for complete tables", fabric, reason);
                     }
                     catch (Exception e) when (e is not OperationCanceledException)
                     {

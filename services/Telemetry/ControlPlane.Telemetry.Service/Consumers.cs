@@ -58,6 +58,17 @@ public sealed class TelemetryBatchConsumer(ShardRegistry registry, TelemetryMetr
     }
 }
 
+/// <summary>
+/// Telemetry takes at most half the processors for dispatching batches (at least one): the consumer only hands each batch
+/// to its shard, and a period's batches from every switch must never fill the thread pool in front of a failure's
+/// rollout, which shares the process in the all-in-one host.
+/// </summary>
+public sealed class TelemetryBatchConsumerDefinition : ConsumerDefinition<TelemetryBatchConsumer>
+{
+    /// <summary>Creates the definition.</summary>
+    public TelemetryBatchConsumerDefinition() => ConcurrentMessageLimit = Math.Max(1, Environment.ProcessorCount / 2);
+}
+
 /// <summary>Reloads a fabric's topology when the inventory says it changed.</summary>
 public sealed class TopologyChangedConsumer(ShardRegistry registry) : IConsumer<TopologyChanged>
 {

@@ -38,7 +38,7 @@ public static class TelemetryIngestModule
         builder.Services.AddHostedService<TopologyLoader>();
         builder.AddBusConsumers(x =>
         {
-            x.AddConsumer<TelemetryBatchConsumer>();
+            x.AddConsumer<TelemetryBatchConsumer>(typeof(TelemetryBatchConsumerDefinition));
             x.AddConsumer<TopologyChangedConsumer>();
         });
         return builder;
