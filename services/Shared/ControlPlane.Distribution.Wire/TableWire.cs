@@ -195,7 +195,7 @@ public static class TableWire
         for (var i = 0; i < src.Count; i++)
         {
             var x = src[i];
-            var k = new RouteKey(x.Destination, x.TrafficClass);
+            var k = new RouteKey(Names.Intern(x.Destination), Names.Intern(x.TrafficClass));
             if (seen is not null && !seen.Add(k)) { e.Add(new($"{field}[{i}]", $"route {k} appears twice")); continue; }
             if (x.GroupId > int.MaxValue) { e.Add(new($"{field}[{i}].groupId", $"too large: {x.GroupId}")); continue; }
             SpreadMode mode;
@@ -208,6 +208,23 @@ public static class TableWire
             r.Add(new(k, new RouteEntry((int)x.GroupId, mode)));
         }
         return r;
+    }
+
+    /// <summary>
+    /// Destination and class names shared by every decoded table: a fabric has a few hundred leaves and a handful of
+    /// classes, yet each decoded table would otherwise keep its own copy of every name, and tables are long-lived, so
+    /// the copies would be promoted and traced by every collection. Bounded: past the cap, names are kept as decoded.
+    /// </summary>
+    private static class Names
+    {
+        private const int Cap = 1 << 16;
+        private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> Pool = new(StringComparer.Ordinal);
+
+        public static string Intern(string name)
+        {
+            if (Pool.TryGetValue(name, out var shared)) return shared;
+            return Pool.Count < Cap ? Pool.GetOrAdd(name, name) : name;
+        }
     }
 
     private static void Throw(List<FieldError> e)
