@@ -65,6 +65,12 @@ public sealed record LatencyFigures(int Count, double P50, double P90, double P9
         string.Create(CultureInfo.InvariantCulture, $"p50 {P50:F1} ms, p90 {P90:F1} ms, p99 {P99:F1} ms, max {Max:F1} ms, mean {Mean:F1} ms (n={Count})");
 }
 
+/// <summary>Medians of routing's stages for a port event, in milliseconds.</summary>
+public sealed record RoutingStages(double Queue, double Update, double Export, double Publish);
+
+/// <summary>Garbage collections over a span of time and the total pause they caused.</summary>
+public sealed record GcFigures(int Gen0, int Gen1, int Gen2, double PauseMs, double Seconds);
+
 /// <summary>One emulation period's load against the bound.</summary>
 public sealed record PeriodFigure(long Period, double MaxUtilization, double LowerBound, double Ratio, long RoutingVersion);
 
@@ -96,9 +102,9 @@ public sealed record ConvergenceReport
     /// <summary>Distribution receiving the tables to the last affected agent's ack: waves, bus both ways, agent installs.</summary>
     public LatencyFigures DistributionToAllAcked { get; init; } = LatencyFigures.Of([]);
     /// <summary>Inside routing, per failure: queued, engine update, export + encode, publish (medians, ms).</summary>
-    public (double Queue, double Update, double Export, double Publish) RoutingStagesP50 { get; init; }
+    public RoutingStages RoutingStagesP50 { get; init; } = new(double.NaN, double.NaN, double.NaN, double.NaN);
     /// <summary>Garbage collections during the failures (gen0, gen1, gen2) and the total time the runtime was paused for them.</summary>
-    public (int Gen0, int Gen1, int Gen2, double PauseMs, double Seconds) GcDuringFailures { get; init; }
+    public GcFigures GcDuringFailures { get; init; } = new(0, 0, 0, 0, 0);
     /// <summary>Switches whose tables changed per failure (median).</summary>
     public required double SwitchesPerChange { get; init; }
     /// <summary>Make-before-break waves per failure (median).</summary>
@@ -199,7 +205,7 @@ public static class ConvergenceBenchmark
             if ((i + 1) % 10 == 0 || i == o.Failures - 1)
                 progress($"{i + 1}/{o.Failures} failures: failure -> all acked {LatencyFigures.Of(down)}");
         }
-        var gcDuring = (GC.CollectionCount(0) - gc0, GC.CollectionCount(1) - gc1, GC.CollectionCount(2) - gc2, (GC.GetTotalPauseDuration() - pause0).TotalMilliseconds, failuresWatch.Elapsed.TotalSeconds);
+        var gcDuring = new GcFigures(GC.CollectionCount(0) - gc0, GC.CollectionCount(1) - gc1, GC.CollectionCount(2) - gc2, (GC.GetTotalPauseDuration() - pause0).TotalMilliseconds, failuresWatch.Elapsed.TotalSeconds);
         var r = routing.Get("mpft");
         var portLatency = r?.PortEventLatencyMs;
         var report = new ConvergenceReport
@@ -216,7 +222,7 @@ public static class ConvergenceBenchmark
             RoutingPortEventToPublished = portLatency is null ? LatencyFigures.Of([]) : new LatencyFigures(portLatency.Count, portLatency.Median, double.NaN, portLatency.P99, double.NaN, double.NaN),
             FailureToDistribution = LatencyFigures.Of(toDistribution),
             DistributionToAllAcked = LatencyFigures.Of(inDistribution),
-            RoutingStagesP50 = (Median([.. stages.Select(x => x.QueueMs)]), Median([.. stages.Select(x => x.UpdateMs)]), Median([.. stages.Select(x => x.ExportMs)]), Median([.. stages.Select(x => x.PublishMs)])),
+            RoutingStagesP50 = new(Median([.. stages.Select(x => x.QueueMs)]), Median([.. stages.Select(x => x.UpdateMs)]), Median([.. stages.Select(x => x.ExportMs)]), Median([.. stages.Select(x => x.PublishMs)])),
             GcDuringFailures = gcDuring,
             SwitchesPerChange = Median(switches),
             WavesPerChange = Median(waves),
