@@ -36,7 +36,7 @@ internal static class MakeBeforeBreakReference
                 steps[(s, false)] = new RolloutStep(s, n, true);
                 continue;
             }
-            var make = MakeTable(o!, n, dropped);
+            var make = MakeBeforeBreak.MakeTable(o!, n, dropped); // the make table itself is not what changed: shared
             if (!make.SameContents(o!))
             {
                 steps[(s, false)] = new RolloutStep(s, make, false);
@@ -182,33 +182,6 @@ internal static class MakeBeforeBreakReference
         public bool Equals((SwitchTable, int) x, (SwitchTable, int) y) => ReferenceEquals(x.Item1, y.Item1) && x.Item2 == y.Item2;
 
         public int GetHashCode((SwitchTable, int) obj) => HashCode.Combine(System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(obj.Item1), obj.Item2);
-    }
-
-    // The new table plus the old routes it drops; old groups those need are kept, renumbered when a new group took the id.
-    private static SwitchTable MakeTable(SwitchTable old, SwitchTable @new, IReadOnlyList<RouteKey> dropped)
-    {
-        var groups = new Dictionary<int, NextHopGroup>(@new.Groups);
-        var routes = new Dictionary<RouteKey, RouteEntry>(@new.Routes);
-        var nextId = Math.Max(groups.Count == 0 ? 0 : groups.Keys.Max(), old.Groups.Count == 0 ? 0 : old.Groups.Keys.Max()) + 1;
-        var moved = new Dictionary<int, int>();
-        foreach (var k in dropped)
-        {
-            var r = old.Routes[k];
-            if (r.GroupId != SwitchTable.LocalGroup)
-            {
-                if (!moved.TryGetValue(r.GroupId, out var id))
-                {
-                    var g = old.Groups[r.GroupId];
-                    var same = groups.Values.FirstOrDefault(x => x.SameMembers(g));
-                    id = same?.Id ?? (groups.ContainsKey(g.Id) ? nextId++ : g.Id);
-                    if (same is null) groups[id] = g.WithId(id);
-                    moved[r.GroupId] = id;
-                }
-                r = r with { GroupId = id };
-            }
-            routes[k] = r;
-        }
-        return new SwitchTable(@new.SwitchName, @new.Version, @new.GroupSize, groups.Values, routes);
     }
 
 }

@@ -377,7 +377,7 @@ public static class MakeBeforeBreak
     }
 
     // The new table plus the old routes it drops; old groups those need are kept, renumbered when a new group took the id.
-    private static SwitchTable MakeTable(SwitchTable old, SwitchTable @new, IReadOnlyList<RouteKey> dropped)
+    internal static SwitchTable MakeTable(SwitchTable old, SwitchTable @new, IReadOnlyList<RouteKey> dropped)
     {
         var groups = new Dictionary<int, NextHopGroup>(@new.Groups);
         var routes = new Dictionary<RouteKey, RouteEntry>(@new.Routes);
