@@ -8,17 +8,7 @@ namespace ControlPlane.Routing.Tests;
 /// <summary>The pieces the incremental update was sped up with give exactly what the straightforward versions give.</summary>
 public class IncrementalProperties
 {
-    private static readonly TrafficPolicy AllWeightings = new()
-    {
-        Classes =
-        [
-            new("ecmp", ForwardingMode.Hashed, PathWeighting.Ecmp),
-            new("wcmp", ForwardingMode.Sprayed, PathWeighting.Wcmp),
-            new("tp", ForwardingMode.Hashed, PathWeighting.Pinned, 2),
-            new("kv", ForwardingMode.Sprayed, PathWeighting.Residual),
-            new("ep", ForwardingMode.Sprayed, PathWeighting.Adaptive),
-        ],
-    };
+    private static readonly TrafficPolicy AllWeightings = SafetyProperties.AllWeightings;
 
     /// <summary>The rounding as first written (floors, systematic sampling from the offset, leftovers, at least one bucket each).</summary>
     private static void ReferenceNormalize(ReadOnlySpan<double> raw, Span<int> result, int groupSize, double offset)

@@ -7,7 +7,8 @@ namespace ControlPlane.Routing.Tests;
 
 public class SafetyProperties
 {
-    private static readonly TrafficPolicy AllWeightings = new()
+    /// <summary>One class per path weighting, so every property covers them all.</summary>
+    internal static readonly TrafficPolicy AllWeightings = new()
     {
         Classes =
         [

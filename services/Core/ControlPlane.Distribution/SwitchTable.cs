@@ -141,8 +141,7 @@ public sealed class SwitchTable : IEquatable<SwitchTable>
     private static SortedMap<int, NextHopGroup> GroupMap(IEnumerable<NextHopGroup> groups)
     {
         ArgumentNullException.ThrowIfNull(groups);
-        var list = groups is ICollection<NextHopGroup> c ? new NextHopGroup[c.Count] : [.. groups];
-        if (groups is ICollection<NextHopGroup> c2) c2.CopyTo(list, 0);
+        NextHopGroup[] list = [.. groups];
         var ids = new int[list.Length];
         for (var i = 0; i < list.Length; i++) ids[i] = list[i].Id;
         return SortedMap<int, NextHopGroup>.FromArrays(ids, list, list.Length, id => new FabricInputException($"groups[{id}]", "group id appears twice"));

@@ -226,7 +226,15 @@ public sealed class RoutesRequester(DistributorRegistry registry, IBus bus, IOpt
                 await Task.Delay(every, time, stoppingToken);
                 foreach (var (fabric, d) in registry.Fabrics)
                 {
-                    var missing = d.SwitchesWithoutTables;
+                    int missing;
+                    try
+                    {
+                        missing = await d.SwitchesWithoutTablesAsync().WaitAsync(stoppingToken);
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                        continue; // the fabric was dropped meanwhile
+                    }
                     if (d.HasReceivedTables && missing == 0) continue;
                     // Also when only some planes' tables arrived: messages published before our queue existed are lost.
                     var reason = d.HasReceivedTables ? $"{missing} switches have no table yet" : "no tables received since distribution started";

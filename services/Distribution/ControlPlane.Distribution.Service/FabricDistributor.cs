@@ -123,13 +123,16 @@ public sealed class FabricDistributor : IAsyncDisposable
     /// <summary>True once routing has sent tables since this distributor started (else it asks for them).</summary>
     public bool HasReceivedTables => Interlocked.Read(ref _computedMessages) > 0;
 
-    private int _withoutTables;
-
     /// <summary>
-    /// Switches of the fabric that have no table to hold yet (none received from routing, none refused). Messages
-    /// published before this service's queue existed are lost, so a count that stays above zero means asking again.
+    /// Switches of the fabric that have no table to hold yet (none received from routing, none refused), counted on the
+    /// loop. Messages published before this service's queue existed are lost, so a count that stays above zero means
+    /// asking routing again.
     /// </summary>
-    public int SwitchesWithoutTables => Volatile.Read(ref _withoutTables);
+    public Task<int> SwitchesWithoutTablesAsync() => QueryAsync(d =>
+    {
+        var refusedOnly = d._refused.Keys.Count(k => !d._released.ContainsKey(k));
+        return Math.Max(0, d._topology.Switches.Count - d._released.Count - refusedOnly);
+    });
 
     /// <summary>Takes new tables from routing (already decoded).</summary>
     public void Computed(RoutesComputed message, IReadOnlyList<SwitchTable> tables, DateTimeOffset receivedAt)
@@ -425,9 +428,6 @@ public sealed class FabricDistributor : IAsyncDisposable
         if (_active is { } r && r.NextDeadline is { } d && (wake is null || d < wake)) wake = d;
         _timer.Change(wake is { } w ? (w > now ? w - now : TimeSpan.Zero) : Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _summary = MakeSummary(now);
-        var refusedOnly = 0;
-        foreach (var k in _refused.Keys) if (!_released.ContainsKey(k)) refusedOnly++;
-        Volatile.Write(ref _withoutTables, Math.Max(0, _topology.Switches.Count - _released.Count - refusedOnly));
         if (sends is not null)
         {
             try
