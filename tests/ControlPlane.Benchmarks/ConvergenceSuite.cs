@@ -14,7 +14,7 @@ namespace ControlPlane.Benchmarks;
 /// Link failure -> every affected agent acknowledged its new table, p50/p99 over many failures, on the closed loop:
 /// in one process (the all-in-one composition, in-memory bus; what `fabricctl bench convergence` runs), or with
 /// `--processes` as separate service processes over a real RabbitMQ and PostgreSQL started for the run.
-/// Arguments: [--processes] [failures (100)] [radix (64)].
+/// Arguments: [--processes] [failures (100)] [radix (64)] [periodMs (1000)] [--alloc: which types are allocated most].
 /// </summary>
 public sealed class ConvergenceSuite : IBenchmarkSuite
 {
@@ -32,7 +32,7 @@ public sealed class ConvergenceSuite : IBenchmarkSuite
         {
             // A third number sets the emulation period in ms (default 1000), e.g. to see the loop without the traffic model.
             var periodMs = numbers.Length > 2 ? numbers[2] : 1000;
-            var report = await AllInOneBench.RunAsync(new AllInOneOptions { Failures = failures, Radix = radix, PeriodMs = periodMs, AdaptationPeriods = periodMs > 5000 ? 0 : 10 }, output.WriteLine, cancellationToken);
+            var report = await AllInOneBench.RunAsync(new AllInOneOptions { Failures = failures, Radix = radix, PeriodMs = periodMs, AdaptationPeriods = periodMs > 5000 ? 0 : 10, SampleAllocations = args.Contains("--alloc") }, output.WriteLine, cancellationToken);
             output.Write(AllInOneBench.Format(report));
             return report.TimedOut == 0 ? 0 : 1;
         }

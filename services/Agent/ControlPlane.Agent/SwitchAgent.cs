@@ -180,7 +180,7 @@ public sealed class SwitchAgent : IAsyncDisposable
             TableUpdate? update;
             try
             {
-                update = TableWire.FromProto(RouteUpdate.Parser.ParseFrom(payload));
+                update = TableCodec.DecodeUpdate(payload);
             }
             catch (Exception ex) when (ex is InvalidProtocolBufferException or FabricInputException)
             {

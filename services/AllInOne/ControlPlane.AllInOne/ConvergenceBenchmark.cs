@@ -33,6 +33,9 @@ public sealed record ConvergenceBenchmarkOptions
     /// <summary>Emulation period.</summary>
     public int PeriodMs { get; init; } = 1000;
 
+    /// <summary>When set, samples which types are allocated during the failures and reports the largest.</summary>
+    public bool SampleAllocations { get; init; }
+
     /// <summary>How long to wait for one convergence before counting it as timed out.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(20);
 
@@ -69,7 +72,7 @@ public sealed record LatencyFigures(int Count, double P50, double P90, double P9
 public sealed record RoutingStages(double Queue, double Update, double Export, double Publish);
 
 /// <summary>Garbage collections over a span of time and the total pause they caused.</summary>
-public sealed record GcFigures(int Gen0, int Gen1, int Gen2, double PauseMs, double Seconds);
+public sealed record GcFigures(int Gen0, int Gen1, int Gen2, double PauseMs, double Seconds, double AllocatedMegabytes = 0);
 
 /// <summary>One emulation period's load against the bound.</summary>
 public sealed record PeriodFigure(long Period, double MaxUtilization, double LowerBound, double Ratio, long RoutingVersion);
@@ -105,6 +108,10 @@ public sealed record ConvergenceReport
     public RoutingStages RoutingStagesP50 { get; init; } = new(double.NaN, double.NaN, double.NaN, double.NaN);
     /// <summary>Garbage collections during the failures (gen0, gen1, gen2) and the total time the runtime was paused for them.</summary>
     public GcFigures GcDuringFailures { get; init; } = new(0, 0, 0, 0, 0);
+    /// <summary>With <see cref="ConvergenceBenchmarkOptions.SampleAllocations"/>: the types allocated most during the failures.</summary>
+    public IReadOnlyList<AllocatedType> AllocatedDuringFailures { get; init; } = [];
+    /// <summary>With <see cref="ConvergenceBenchmarkOptions.SampleAllocations"/>: what the bus delivered during the failures, by message type.</summary>
+    public IReadOnlyList<BusTraffic> BusTrafficDuringFailures { get; init; } = [];
     /// <summary>Switches whose tables changed per failure (median).</summary>
     public required double SwitchesPerChange { get; init; }
     /// <summary>Make-before-break waves per failure (median).</summary>
@@ -184,7 +191,12 @@ public static class ConvergenceBenchmark
         var switches = new List<double>();
         var waves = new List<double>();
         var timedOut = 0;
-        var (gc0, gc1, gc2, pause0) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
+        using var sampler = o.SampleAllocations ? new AllocationSampler() : null;
+        sampler?.Start();
+        var traffic = o.SampleAllocations ? new BusTrafficSampler() : null;
+        using var trafficHandle = traffic is null ? null : new DisposableHandle(loop.Get<IBus>().ConnectReceiveObserver(traffic));
+        traffic?.Start();
+        var (gc0, gc1, gc2, pause0, bytes0) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration(), GC.GetTotalAllocatedBytes());
         var failuresWatch = Stopwatch.StartNew();
         for (var i = 0; i < o.Failures; i++)
         {
@@ -205,7 +217,9 @@ public static class ConvergenceBenchmark
             if ((i + 1) % 10 == 0 || i == o.Failures - 1)
                 progress($"{i + 1}/{o.Failures} failures: failure -> all acked {LatencyFigures.Of(down)}");
         }
-        var gcDuring = new GcFigures(GC.CollectionCount(0) - gc0, GC.CollectionCount(1) - gc1, GC.CollectionCount(2) - gc2, (GC.GetTotalPauseDuration() - pause0).TotalMilliseconds, failuresWatch.Elapsed.TotalSeconds);
+        var gcDuring = new GcFigures(GC.CollectionCount(0) - gc0, GC.CollectionCount(1) - gc1, GC.CollectionCount(2) - gc2, (GC.GetTotalPauseDuration() - pause0).TotalMilliseconds, failuresWatch.Elapsed.TotalSeconds, (GC.GetTotalAllocatedBytes() - bytes0) / 1e6);
+        sampler?.Stop();
+        traffic?.Stop();
         var r = routing.Get("mpft");
         var portLatency = r?.PortEventLatencyMs;
         var report = new ConvergenceReport
@@ -224,6 +238,8 @@ public static class ConvergenceBenchmark
             DistributionToAllAcked = LatencyFigures.Of(inDistribution),
             RoutingStagesP50 = new(Median([.. stages.Select(x => x.QueueMs)]), Median([.. stages.Select(x => x.UpdateMs)]), Median([.. stages.Select(x => x.ExportMs)]), Median([.. stages.Select(x => x.PublishMs)])),
             GcDuringFailures = gcDuring,
+            AllocatedDuringFailures = sampler?.Top(25) ?? [],
+            BusTrafficDuringFailures = traffic?.Top(12) ?? [],
             SwitchesPerChange = Median(switches),
             WavesPerChange = Median(waves),
             ForwardingProblems = emulation.Snapshot.ForwardingProblems,
@@ -236,6 +252,11 @@ public static class ConvergenceBenchmark
 
     // As the loop reports it: the port event's time to the last ack (same clock).
     private static double FailureToAcked(RoutesConverged ev) => (ev.ConvergedAt - (ev.TriggeredAt ?? ev.ReceivedAt)).TotalMilliseconds;
+
+    private sealed class DisposableHandle(ConnectHandle handle) : IDisposable
+    {
+        public void Dispose() => handle.Disconnect();
+    }
 
     private static double Median(List<double> xs) => xs.Count == 0 ? double.NaN : xs.Order().ElementAt(xs.Count / 2);
 
@@ -254,7 +275,11 @@ public static class ConvergenceBenchmark
         b.AppendLine(string.Create(inv, $"    of which inside routing (p50): queued {r.RoutingStagesP50.Queue:F1} ms, engine {r.RoutingStagesP50.Update:F1} ms, export+encode {r.RoutingStagesP50.Export:F1} ms, publish {r.RoutingStagesP50.Publish:F1} ms"));
         b.AppendLine($"  distribution -> every affected agent acked:  {r.DistributionToAllAcked}");
         b.AppendLine(string.Create(inv, $"  per failure: {r.SwitchesPerChange:F0} switches changed (median), {r.WavesPerChange:F0} make-before-break waves; {r.TimedOut} timed out; {r.ForwardingProblems} loops/holes found"));
-        b.AppendLine(string.Create(inv, $"  garbage collections during the failures ({r.GcDuringFailures.Seconds:F0} s): gen0 {r.GcDuringFailures.Gen0}, gen1 {r.GcDuringFailures.Gen1}, gen2 {r.GcDuringFailures.Gen2}; paused {r.GcDuringFailures.PauseMs:F0} ms in all ({System.Runtime.GCSettings.IsServerGC switch { true => "server", false => "workstation" }} GC)"));
+        b.AppendLine(string.Create(inv, $"  garbage collections during the failures ({r.GcDuringFailures.Seconds:F0} s): gen0 {r.GcDuringFailures.Gen0}, gen1 {r.GcDuringFailures.Gen1}, gen2 {r.GcDuringFailures.Gen2}; paused {r.GcDuringFailures.PauseMs:F0} ms in all ({System.Runtime.GCSettings.IsServerGC switch { true => "server", false => "workstation" }} GC); {r.GcDuringFailures.AllocatedMegabytes:F0} MB allocated"));
+        foreach (var t in r.BusTrafficDuringFailures)
+            b.AppendLine(string.Create(inv, $"    bus: {t.MessageType,-26} {t.Messages,8} messages {t.Megabytes,9:F1} MB ({t.Megabytes * 1e3 / Math.Max(1, t.Messages),7:F1} KB each)"));
+        foreach (var t in r.AllocatedDuringFailures)
+            b.AppendLine(string.Create(inv, $"    {t.Megabytes,8:F1} MB {t.Share,6:P1}  {t.Type}"));
         if (r.Adaptation.Count > 0)
         {
             b.AppendLine($"  load vs bound over {r.Adaptation.Count} periods: " + string.Join(", ", r.Adaptation.Select(p => p.Ratio.ToString("F3", inv))));

@@ -35,7 +35,7 @@ public sealed class DistributionRoutesComputedConsumer(DistributorRegistry regis
         {
             try
             {
-                tables[i] = TableWire.FromProto(Pb.RouteTable.Parser.ParseFrom(wire[i]));
+                tables[i] = TableCodec.DecodeTable(wire[i]);
             }
             catch (Exception e) when (e is InvalidProtocolBufferException or FabricInputException)
             {

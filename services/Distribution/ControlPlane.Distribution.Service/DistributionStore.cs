@@ -188,7 +188,7 @@ public sealed class DistributionStore(IServiceScopeFactory scopes, IOptions<Dist
             p[0].Value = r.Fabric;
             p[1].Value = r.SwitchName;
             p[2].Value = (long)(r.Desired?.Version ?? 0);
-            p[3].Value = r.Desired is null ? Array.Empty<byte>() : Google.Protobuf.MessageExtensions.ToByteArray(Wire.TableWire.ToProto(r.Desired));
+            p[3].Value = r.Desired is null ? Array.Empty<byte>() : Wire.TableCodec.EncodeTable(r.Desired);
             p[4].Value = (long)r.AckedVersion;
             p[5].Value = r.AckedDigest;
             p[6].Value = r.At.ToUnixTimeMilliseconds();

@@ -411,7 +411,7 @@ public sealed class FabricDistributor : IAsyncDisposable
                 _sendsWithoutSession++; // it lags until its agent says hello
                 continue;
             }
-            var msg = new RouteUpdateOrdered { Fabric = Fabric, SwitchName = s.SwitchName, Payload = TableWire.ToProto(s.Update).ToByteArray(), SentAt = now };
+            var msg = new RouteUpdateOrdered { Fabric = Fabric, SwitchName = s.SwitchName, Payload = TableCodec.EncodeUpdate(s.Update), SentAt = now };
             byQueue ??= new(StringComparer.Ordinal);
             if (!byQueue.TryGetValue(session.ReplyQueue, out var list)) byQueue[session.ReplyQueue] = list = [];
             list.Add(msg);
@@ -598,7 +598,7 @@ public sealed class FabricDistributor : IAsyncDisposable
             SwitchTable table;
             try
             {
-                table = TableWire.FromProto(Protos.Fabric.V1.RouteTable.Parser.ParseFrom(row.DesiredTable));
+                table = TableCodec.DecodeTable(row.DesiredTable);
             }
             catch (Exception e) when (e is InvalidProtocolBufferException or FabricInputException)
             {

@@ -465,7 +465,7 @@ internal sealed class FabricRouter : IAsyncDisposable
         return changed;
     }
 
-    private static byte[] Encode(SwitchTable t) => TableWire.ToProto(t.WithVersion(0)).ToByteArray();
+    private static byte[] Encode(SwitchTable t) => TableCodec.EncodeTable(t.WithVersion(0));
 
     // ---------------------------------------------------------------- inventory changes
 

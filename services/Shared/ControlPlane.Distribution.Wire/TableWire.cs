@@ -81,10 +81,7 @@ public static class TableWire
         var routes = Routes(m.UpsertRoutes, "delta.upsertRoutes", e);
         var removeGroups = new List<int>();
         for (var i = 0; i < m.RemoveGroupIds.Count; i++)
-        {
-            if (m.RemoveGroupIds[i] is 0 or > int.MaxValue) e.Add(new($"delta.removeGroupIds[{i}]", $"must be between 1 and {int.MaxValue}, got {m.RemoveGroupIds[i]}"));
-            else removeGroups.Add((int)m.RemoveGroupIds[i]);
-        }
+            if (WireChecks.RemovedGroupId(m.RemoveGroupIds[i], i, e) is { } id) removeGroups.Add(id);
         var removeRoutes = m.RemoveRoutes.Select(k => new RouteKey(k.Destination, k.TrafficClass)).ToList();
         if (m.Digest.Length != TableDigest.Length) e.Add(new("delta.digest", $"must be {TableDigest.Length} bytes, got {m.Digest.Length}"));
         Throw(e);
@@ -170,65 +167,14 @@ public static class TableWire
         var seen = new HashSet<uint>();
         for (var i = 0; i < src.Count; i++)
         {
-            var g = src[i];
-            if (g.Id is 0 or > int.MaxValue) { e.Add(new($"{field}[{i}].id", $"must be between 1 and {int.MaxValue}, got {g.Id}")); continue; }
-            if (!seen.Add(g.Id)) { e.Add(new($"{field}[{i}].id", $"group {g.Id} appears twice")); continue; }
-            var ok = true;
-            for (var j = 0; j < g.Members.Count; j++)
-            {
-                if (g.Members[j].Port > int.MaxValue) { e.Add(new($"{field}[{i}].members[{j}].port", $"too large: {g.Members[j].Port}")); ok = false; }
-                if (g.Members[j].Weight > int.MaxValue) { e.Add(new($"{field}[{i}].members[{j}].weight", $"too large: {g.Members[j].Weight}")); ok = false; }
-            }
-            if (ok) r.Add(new NextHopGroup((int)g.Id, g.Members.Select(x => new GroupMember((int)x.Port, (int)x.Weight))));
+            var members = src[i].Members.Select(x => (x.Port, x.Weight)).ToArray();
+            if (WireChecks.Group(src[i].Id, members, field, i, seen, e) is { } g) r.Add(g);
         }
         return r;
     }
 
-    private static List<KeyValuePair<RouteKey, RouteEntry>> Routes(IReadOnlyList<Pb.Route> src, string field, List<FieldError> e)
-    {
-        var r = new List<KeyValuePair<RouteKey, RouteEntry>>(src.Count);
-        // Tables are encoded in key order, where a duplicate can only follow its twin; a set is needed only otherwise.
-        var ordered = true;
-        for (var i = 1; i < src.Count && ordered; i++)
-            ordered = new RouteKey(src[i - 1].Destination, src[i - 1].TrafficClass).CompareTo(new RouteKey(src[i].Destination, src[i].TrafficClass)) < 0;
-        var seen = ordered ? null : new HashSet<RouteKey>();
-        for (var i = 0; i < src.Count; i++)
-        {
-            var x = src[i];
-            var k = new RouteKey(Names.Intern(x.Destination), Names.Intern(x.TrafficClass));
-            if (seen is not null && !seen.Add(k)) { e.Add(new($"{field}[{i}]", $"route {k} appears twice")); continue; }
-            if (x.GroupId > int.MaxValue) { e.Add(new($"{field}[{i}].groupId", $"too large: {x.GroupId}")); continue; }
-            SpreadMode mode;
-            switch (x.Mode)
-            {
-                case Pb.SpreadMode.Hash: mode = SpreadMode.Hash; break;
-                case Pb.SpreadMode.Spray: mode = SpreadMode.Spray; break;
-                default: e.Add(new($"{field}[{i}].mode", $"must be hash or spray, got {x.Mode}")); continue;
-            }
-            r.Add(new(k, new RouteEntry((int)x.GroupId, mode)));
-        }
-        return r;
-    }
+    private static List<KeyValuePair<RouteKey, RouteEntry>> Routes(IReadOnlyList<Pb.Route> src, string field, List<FieldError> e) =>
+        WireChecks.Routes(src.Select(x => new WireChecks.RawRoute(WireChecks.Names.Intern(x.Destination), WireChecks.Names.Intern(x.TrafficClass), x.GroupId, (int)x.Mode)).ToArray(), field, e);
 
-    /// <summary>
-    /// Destination and class names shared by every decoded table: a fabric has a few hundred leaves and a handful of
-    /// classes, yet each decoded table would otherwise keep its own copy of every name, and tables are long-lived, so
-    /// the copies would be promoted and traced by every collection. Bounded: past the cap, names are kept as decoded.
-    /// </summary>
-    private static class Names
-    {
-        private const int Cap = 1 << 16;
-        private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> Pool = new(StringComparer.Ordinal);
-
-        public static string Intern(string name)
-        {
-            if (Pool.TryGetValue(name, out var shared)) return shared;
-            return Pool.Count < Cap ? Pool.GetOrAdd(name, name) : name;
-        }
-    }
-
-    private static void Throw(List<FieldError> e)
-    {
-        if (e.Count > 0) throw new FabricInputException(e);
-    }
+    private static void Throw(List<FieldError> e) => WireChecks.Throw(e);
 }
