@@ -27,6 +27,7 @@ public sealed record LinkLoadSnapshot
     public required double MaxLagMs { get; init; }
 
     /// <summary>Loads of the links listed.</summary>
+    [System.Text.Json.Serialization.JsonConverter(typeof(LinkLoadsJsonConverter))]
     public required IReadOnlyList<LinkLoad> Loads { get; init; }
 }
 
