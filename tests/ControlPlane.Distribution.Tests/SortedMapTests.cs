@@ -64,4 +64,49 @@ public sealed class SortedMapTests
         var g = new NextHopGroup(1, members);
         return g.Members.Select(m => m.Port).SequenceEqual(members.Select(m => m.Port).Order()) && g.Members.Length == members.Count;
     }
+
+    [Fact]
+    public void A_delta_that_only_changes_weights_shares_the_route_keys_and_one_that_adds_a_destination_does_not()
+    {
+        var rng = new Random(9);
+        var a = Tables.Random(rng, version: 1);
+        while (a.Routes.Count < 4 || a.Groups.Count < 2) a = Tables.Random(rng, version: 1);
+        // Point two routes at another group: same keys, other values.
+        var other = a.Groups.Keys[1];
+        var routes = a.Routes.ToDictionary();
+        foreach (var k in a.Routes.Keys.Take(2)) routes[k] = new RouteEntry(other, SpreadMode.Spray);
+        var b = new SwitchTable(a.SwitchName, 2, a.GroupSize, a.Groups.Values, routes);
+        var valuesBefore = a.Routes.Values.ToArray();
+        var applied = TableDiff.Compute(a, b).ApplyTo(a).Table!;
+        Assert.True(applied.Equals(b));
+        Assert.True(applied.Routes.Keys == a.Routes.Keys, "the keys should be the same array");
+        Assert.False(applied.Routes.Values == a.Routes.Values);
+        Assert.Equal(valuesBefore, a.Routes.Values.ToArray()); // the base table is untouched
+
+        // A new destination: new keys.
+        routes[new RouteKey("zz-new", "ep")] = new RouteEntry(SwitchTable.LocalGroup, SpreadMode.Hash);
+        var c = new SwitchTable(a.SwitchName, 3, a.GroupSize, a.Groups.Values, routes);
+        var grown = TableDiff.Compute(b, c).ApplyTo(b).Table!;
+        Assert.True(grown.Equals(c));
+        Assert.False(grown.Routes.Keys == b.Routes.Keys);
+    }
+
+    [Fact]
+    public void With_values_and_create_from_spans_check_their_input()
+    {
+        var m = SortedMap<int, string>.Create([3, 1, 2], ["c", "a", "b"], k => new InvalidOperationException($"{k} twice"));
+        Assert.Equal([1, 2, 3], m.Keys.ToArray());
+        Assert.Equal(["a", "b", "c"], m.Values.ToArray());
+        var w = m.WithValues(["x", "y", "z"]);
+        Assert.True(w.Keys == m.Keys);
+        Assert.Equal("y", w[2]);
+        Assert.True(m.SameKeys([1, 2, 3]));
+        Assert.False(m.SameKeys([1, 2]));
+        Assert.Throws<ArgumentException>(() => m.WithValues(["x"]));
+        Assert.Throws<ArgumentException>(() => SortedMap<int, string>.Create([1, 2], ["a"], k => new InvalidOperationException()));
+        Assert.Throws<InvalidOperationException>(() => SortedMap<int, string>.Create([1, 1], ["a", "b"], k => new InvalidOperationException($"{k} twice")));
+        var g = new NextHopGroup(4, [new GroupMember(1, 1)]);
+        var groups = SortedMap<int, NextHopGroup>.Create([5], [g], k => new InvalidOperationException());
+        Assert.Equal("groups[5]", Assert.Throws<FabricInputException>(() => SwitchTable.FromParts("s", 1, 1, groups, SortedMap<RouteKey, RouteEntry>.Empty)).Errors[0].Field);
+    }
 }

@@ -73,6 +73,32 @@ public sealed class SortedMap<TKey, TValue> : IReadOnlyDictionary<TKey, TValue>
         return new SortedMap<TKey, TValue>(keys, values);
     }
 
+    /// <summary>
+    /// A map of the given entries (any order; the spans are copied). <paramref name="duplicate"/> is called with the first key
+    /// found twice, and its exception thrown.
+    /// </summary>
+    public static SortedMap<TKey, TValue> Create(ReadOnlySpan<TKey> keys, ReadOnlySpan<TValue> values, Func<TKey, Exception> duplicate)
+    {
+        if (keys.Length != values.Length) throw new ArgumentException($"{keys.Length} keys but {values.Length} values", nameof(values));
+        return FromArrays(keys.ToArray(), values.ToArray(), keys.Length, duplicate);
+    }
+
+    /// <summary>
+    /// The same keys with other values (<paramref name="values"/> in key order, copied). The keys are shared, not copied:
+    /// a table whose weights changed but whose destinations did not costs only its values.
+    /// </summary>
+    public SortedMap<TKey, TValue> WithValues(ReadOnlySpan<TValue> values)
+    {
+        if (values.Length != _keys.Length) throw new ArgumentException($"{values.Length} values for {_keys.Length} keys", nameof(values));
+        return _keys.Length == 0 ? this : new SortedMap<TKey, TValue>(_keys, values.ToArray());
+    }
+
+    /// <summary>True when <paramref name="keys"/> are this map's keys, in the same order.</summary>
+    public bool SameKeys(ReadOnlySpan<TKey> keys) => _keys.AsSpan().SequenceEqual(keys);
+
+    // The same keys (shared) with values the caller built and hands over.
+    internal SortedMap<TKey, TValue> WithValuesTakenOver(TValue[] values) => new(_keys, values);
+
     /// <summary>Number of entries.</summary>
     public int Count => _keys.Length;
 
@@ -184,8 +210,25 @@ internal static class SortedMerge
         foreach (var k in remove) edits[k] = (false, default!);
         foreach (var (k, v) in upsert) edits[k] = (true, v);
         if (edits.Count == 0) return map;
-        var keys = new TKey[map.Count + edits.Count];
-        var values = new TValue[keys.Length];
+        // The size of the result; when every edit only replaces the value of a key already there (a weight change, the
+        // usual delta), the keys are shared with the map and only the values are copied.
+        var count = map.Count;
+        var sameKeys = true;
+        foreach (var (k, e) in edits)
+        {
+            var there = map.IndexOf(k) >= 0;
+            if (there && !e.Keep) { count--; sameKeys = false; }
+            else if (!there && e.Keep) { count++; sameKeys = false; }
+        }
+        if (sameKeys)
+        {
+            var replaced = map.Values.ToArray();
+            foreach (var (k, e) in edits)
+                if (e.Keep) replaced[map.IndexOf(k)] = e.Value;
+            return map.WithValuesTakenOver(replaced);
+        }
+        var keys = new TKey[count];
+        var values = new TValue[count];
         var n = 0;
         for (var i = 0; i < map.Count; i++)
         {

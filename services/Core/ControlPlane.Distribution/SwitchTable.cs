@@ -177,8 +177,19 @@ public sealed class SwitchTable : IEquatable<SwitchTable>
     /// <summary>The same contents at another version.</summary>
     public SwitchTable WithVersion(ulong version) => new(SwitchName, version, GroupSize, Groups, Routes, _digest);
 
-    internal static SwitchTable FromParts(string switchName, ulong version, int groupSize, SortedMap<int, NextHopGroup> groups, SortedMap<RouteKey, RouteEntry> routes) =>
-        new(switchName, version, groupSize, groups, routes, null);
+    /// <summary>
+    /// A table from maps already built (immutable, so they may be shared with other tables). The group map's keys must be
+    /// its groups' ids.
+    /// </summary>
+    /// <exception cref="FabricInputException">A group is filed under an id other than its own.</exception>
+    public static SwitchTable FromParts(string switchName, ulong version, int groupSize, SortedMap<int, NextHopGroup> groups, SortedMap<RouteKey, RouteEntry> routes)
+    {
+        ArgumentNullException.ThrowIfNull(groups);
+        ArgumentNullException.ThrowIfNull(routes);
+        for (var i = 0; i < groups.Count; i++)
+            if (groups.KeyAt(i) != groups.ValueAt(i).Id) throw new FabricInputException($"groups[{groups.KeyAt(i)}]", $"holds group {groups.ValueAt(i).Id}");
+        return new(switchName, version, groupSize, groups, routes, null);
+    }
 
     /// <summary>Next-hop ports of a route (empty when the route is missing or local).</summary>
     public IEnumerable<int> PortsOf(RouteKey key) =>

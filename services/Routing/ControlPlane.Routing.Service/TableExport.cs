@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using ControlPlane.Distribution;
 using DistGroup = ControlPlane.Distribution.NextHopGroup;
@@ -27,7 +28,20 @@ public static class TableExport
             }
         var groups = new Dictionary<GroupMember[], DistGroup>(MembersComparer.Instance);
         var byEngineKey = new Dictionary<int, DistGroup>();
-        var routes = new List<KeyValuePair<RouteKey, RouteEntry>>();
+        var routeCap = Math.Max(16, previous?.Routes.Count ?? 0);
+        var routeKeys = System.Buffers.ArrayPool<RouteKey>.Shared.Rent(routeCap);
+        var routeValues = System.Buffers.ArrayPool<RouteEntry>.Shared.Rent(routeCap);
+        var n = 0;
+        void Add(RouteKey k, RouteEntry e)
+        {
+            if (n == routeKeys.Length)
+            {
+                Grow(ref routeKeys, n);
+                Grow(ref routeValues, n);
+            }
+            routeKeys[n] = k;
+            routeValues[n++] = e;
+        }
         var nextId = 1;
         var classes = result.Policy.Classes;
         var modes = new SpreadMode[classes.Count];
@@ -40,7 +54,7 @@ public static class TableExport
                 var key = result.GroupKey(switchId, dest, c);
                 if (key == (int)RouteKind.Local)
                 {
-                    routes.Add(new(new RouteKey(destName, classes[c].Name), new RouteEntry(SwitchTable.LocalGroup, modes[c])));
+                    Add(new RouteKey(destName, classes[c].Name), new RouteEntry(SwitchTable.LocalGroup, modes[c]));
                     continue;
                 }
                 if (key < 0) continue;
@@ -61,10 +75,36 @@ public static class TableExport
                     }
                     byEngineKey[key] = group;
                 }
-                routes.Add(new(new RouteKey(destName, classes[c].Name), new RouteEntry(group.Id, modes[c])));
+                Add(new RouteKey(destName, classes[c].Name), new RouteEntry(group.Id, modes[c]));
             }
         }
-        return new SwitchTable(sw.Name, version ?? (ulong)Math.Max(1, result.SwitchVersion(switchId)), result.GroupSize, groups.Values, routes);
+        try
+        {
+            var keys = routeKeys.AsSpan(0, n);
+            var values = routeValues.AsSpan(0, n);
+            keys.Sort(values);
+            // Most changes move weights, not destinations: the route keys are then the previous table's, shared.
+            var routes = previous is not null && previous.Routes.SameKeys(keys)
+                ? previous.Routes.WithValues(values)
+                : SortedMap<RouteKey, RouteEntry>.Create(keys, values, k => new InvalidOperationException($"route {k} exported twice"));
+            var groupIds = groups.Values.Select(g => g.Id).ToArray();
+            var groupArray = groups.Values.ToArray();
+            var groupMap = SortedMap<int, DistGroup>.Create(groupIds, groupArray, id => new InvalidOperationException($"group {id} exported twice"));
+            return SwitchTable.FromParts(sw.Name, version ?? (ulong)Math.Max(1, result.SwitchVersion(switchId)), result.GroupSize, groupMap, routes);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<RouteKey>.Shared.Return(routeKeys, clearArray: true);
+            System.Buffers.ArrayPool<RouteEntry>.Shared.Return(routeValues);
+        }
+    }
+
+    private static void Grow<T>(ref T[] array, int count)
+    {
+        var bigger = System.Buffers.ArrayPool<T>.Shared.Rent(count * 2);
+        array.AsSpan(0, count).CopyTo(bigger);
+        System.Buffers.ArrayPool<T>.Shared.Return(array, clearArray: RuntimeHelpers.IsReferenceOrContainsReferences<T>());
+        array = bigger;
     }
 
     private sealed class MembersComparer : IEqualityComparer<GroupMember[]>
