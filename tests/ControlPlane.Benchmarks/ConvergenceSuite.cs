@@ -50,6 +50,8 @@ public sealed class ConvergenceSuite : IBenchmarkSuite
         var rng = new Random(1);
         var down = new List<double>();
         var up = new List<double>();
+        var toDistribution = new List<double>();
+        var inDistribution = new List<double>();
         var switches = new List<int>();
         var timedOut = 0;
         for (var i = 0; i < failures; i++)
@@ -59,6 +61,9 @@ public sealed class ConvergenceSuite : IBenchmarkSuite
             {
                 var d = await loop.InjectAndConvergeAsync(FaultKind.LinkDown, link, timeout: TimeSpan.FromSeconds(20));
                 down.Add((d.ConvergedAt - (d.TriggeredAt ?? d.ReceivedAt)).TotalMilliseconds);
+                // One machine, one clock: the port event's time (agents' process) against distribution's receipt.
+                if (d.TriggeredAt is { } at) toDistribution.Add((d.ReceivedAt - at).TotalMilliseconds);
+                inDistribution.Add((d.ConvergedAt - d.ReceivedAt).TotalMilliseconds);
                 switches.Add(d.Switches);
                 var u = await loop.InjectAndConvergeAsync(FaultKind.LinkUp, link, timeout: TimeSpan.FromSeconds(20));
                 up.Add((u.ConvergedAt - (u.TriggeredAt ?? u.ReceivedAt)).TotalMilliseconds);
@@ -72,6 +77,8 @@ public sealed class ConvergenceSuite : IBenchmarkSuite
         output.WriteLine($"Convergence across processes (inventory, telemetry, routing, distribution, agents; RabbitMQ, PostgreSQL; {Environment.ProcessorCount} cores), MPFT radix {radix}:");
         output.WriteLine($"  link failure -> every affected agent acked: {Latency.Of(down)}");
         output.WriteLine($"  link repair -> every affected agent acked:  {Latency.Of(up)}");
+        output.WriteLine($"    failure -> distribution has the tables:   {Latency.Of(toDistribution)}");
+        output.WriteLine($"    distribution -> every affected agent acked: {Latency.Of(inDistribution)}");
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  switches changed per failure (median): {(switches.Count == 0 ? double.NaN : switches.Order().ElementAt(switches.Count / 2))}; timed out: {timedOut}"));
         return timedOut == 0 ? 0 : 1;
     }

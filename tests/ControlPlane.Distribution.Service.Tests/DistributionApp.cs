@@ -110,6 +110,7 @@ public sealed class DistributionApp(IReadOnlyDictionary<string, string?> setting
 /// <summary>Routing as the routing service would do it: tables from the engine, RoutesComputed with the changed ones at version 0.</summary>
 public sealed class RoutingDriver(FabricTopology topology)
 {
+    private readonly Dictionary<string, (long Version, SwitchTable Table)> _sent = new(StringComparer.Ordinal);
     private long _version;
 
     public FabricSnapshot Snapshot { get; private set; } = FabricSnapshot.Initial(topology);
@@ -146,10 +147,31 @@ public sealed class RoutingDriver(FabricTopology topology)
         return Message(list, priority, complete: false, reason);
     }
 
-    public RoutesComputed Message(IEnumerable<SwitchTable> tables, bool priority, bool complete, string reason, string? trigger = null) => new()
+    /// <summary>As <see cref="Change"/>, with each changed table as a delta from the one last sent (what routing sends by default).</summary>
+    public RoutesComputed ChangeAsDeltas(FabricSnapshot next, bool priority, string reason, string? trigger = null)
+    {
+        var sent = new Dictionary<string, (long Version, SwitchTable Table)>(_sent, StringComparer.Ordinal);
+        var whole = Change(next, priority, reason, trigger);
+        var deltas = Tables.Values.Where(t => !sent[t.SwitchName].Table.SameContents(t)).Select(t =>
+        {
+            var (v, before) = sent[t.SwitchName];
+            return TableCodec.EncodeDelta(TableDiff.Compute(before.WithVersion((ulong)v), t.WithVersion((ulong)whole.RoutingVersion)));
+        }).ToList();
+        return whole with { Tables = [], Deltas = deltas };
+    }
+
+    public RoutesComputed Message(IEnumerable<SwitchTable> tables, bool priority, bool complete, string reason, string? trigger = null)
+    {
+        var list = tables.ToList();
+        var version = ++_version;
+        foreach (var t in list) _sent[t.SwitchName] = (version, t);
+        return Message(list, version, priority, complete, reason, trigger);
+    }
+
+    private RoutesComputed Message(List<SwitchTable> tables, long version, bool priority, bool complete, string reason, string? trigger) => new()
     {
         Fabric = topology.Name,
-        RoutingVersion = ++_version,
+        RoutingVersion = version,
         TopologyVersion = Snapshot.Version,
         Priority = priority,
         Complete = complete,

@@ -175,3 +175,28 @@ public sealed class TableCodecTests
         Assert.Throws<FabricInputException>(() => TableCodec.DecodeUpdate([]));
     }
 }
+
+/// <summary>RouteDelta bytes on their own (routing to distribution).</summary>
+public sealed class DeltaCodecTests
+{
+    [Property(MaxTest = 200)]
+    public bool Delta_bytes_are_those_of_the_generated_code_and_decode_back(int seed)
+    {
+        var rng = new Random(seed);
+        var a = Tables.Random(rng, version: (ulong)rng.Next(0, 100));
+        var b = Tables.Mutate(a, rng, a.Version + 1);
+        var d = TableDiff.Compute(a, b);
+        var bytes = TableCodec.EncodeDelta(d);
+        var back = TableCodec.DecodeDelta(bytes);
+        return bytes.AsSpan().SequenceEqual(TableWire.ToProto(d).ToByteArray()) && back.ApplyTo(a).Table!.Equals(b);
+    }
+
+    [Fact]
+    public void Bad_delta_bytes_name_the_field()
+    {
+        var ex = Assert.Throws<FabricInputException>(() => TableCodec.DecodeDelta([0x0a, 0xff, 0x01]));
+        Assert.Equal("delta", ex.Errors[0].Field);
+        var noDigest = Assert.Throws<FabricInputException>(() => TableCodec.DecodeDelta([0x10, 0x01]));
+        Assert.Equal("delta.digest", noDigest.Errors[0].Field);
+    }
+}

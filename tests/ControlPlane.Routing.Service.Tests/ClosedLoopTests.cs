@@ -1,5 +1,6 @@
 using ControlPlane.Contracts;
 using ControlPlane.Distribution;
+using ControlPlane.Distribution.Wire;
 using ControlPlane.Fabric;
 using ControlPlane.Inventory.Store;
 using ControlPlane.Testing;
@@ -68,7 +69,12 @@ public sealed class ClosedLoopTests(PostgresFixture pg)
         Assert.Equal("port-down", down.Reason);
         Assert.Equal(0, down.Plane);
         Assert.NotNull(down.TriggeredAt);
-        var changed = RoutingApp.Decode(t, down);
+        // Each changed table travels as a delta from the one sent before (on this small fabric a failure changes most routes).
+        Assert.Empty(down.Tables);
+        Assert.NotEmpty(down.Deltas);
+        var changed = RoutingApp.Decode(t, down, initial);
+        var whole = changed.Values.Sum(x => TableCodec.EncodeTable(x).Length);
+        Assert.True(down.Deltas.Sum(d => d.Length) < whole, $"deltas {down.Deltas.Sum(d => d.Length)} bytes, whole tables {whole} bytes");
         Assert.Contains(leaf.Name, changed.Keys);
         Assert.Contains(spine.Name, changed.Keys);
         // Only switches whose tables changed are named.
@@ -97,10 +103,11 @@ public sealed class ClosedLoopTests(PostgresFixture pg)
         await app.Bus.Publish(RoutingApp.PortEvent("pd", leaf.Name, uplink, up: true, "chaos-2", nanos: 3_000));
         var stillDown = await app.WaitForAsync(m => m.TriggerIds.Contains("chaos-2"), "leaf end up");
         Assert.Empty(stillDown.Tables);
+        Assert.Empty(stillDown.Deltas);
         await app.Bus.Publish(RoutingApp.PortEvent("pd", spine.Name, link.B.Port, up: true, "chaos-3", nanos: 4_000));
         var up = await app.WaitForAsync(m => m.TriggerIds.Contains("chaos-3"), "port-up tables");
         Assert.Equal("port-up", up.Reason);
-        foreach (var (k, v) in RoutingApp.Decode(t, up)) installed[k] = v;
+        foreach (var (k, v) in RoutingApp.Decode(t, up, installed)) installed[k] = v;
         // Back to the same tables as before the failure (group ids may differ, forwarding does not).
         foreach (var s in t.Switches)
             foreach (var key in initial[s.Name].Routes.Keys)
@@ -114,9 +121,10 @@ public sealed class ClosedLoopTests(PostgresFixture pg)
     [Fact]
     public async Task A_forged_credential_changes_nothing_and_is_counted()
     {
-        await using var app = await RoutingApp.StartAsync(pg.Server, "forge");
+        // With deltas off (for a consumer that cannot apply them), changes carry whole tables.
+        await using var app = await RoutingApp.StartAsync(pg.Server, "forge", ("Routing:PublishDeltas", "false"));
         var t = RoutingApp.SmallFt2("forge");
-        await app.InitialTablesAsync(t);
+        var initial = await app.InitialTablesAsync(t);
         var victim = Leaf(t, 1);
         var attacker = Leaf(t, 2);
         var port = victim.Radix / 2 + 1;
@@ -125,6 +133,7 @@ public sealed class ClosedLoopTests(PostgresFixture pg)
         await app.Bus.Publish(RoutingApp.PortEvent("forge", attacker.Name, port, up: false, "genuine"));
         var genuine = await app.WaitForAsync(m => m.TriggerIds.Contains("genuine"), "the genuine event's tables");
         Assert.DoesNotContain(app.Published.All, m => m.TriggerIds.Contains("forged"));
+        Assert.Empty(genuine.Deltas);
         Assert.NotEmpty(RoutingApp.Decode(t, genuine));
 
         using var client = app.CreateClient();
@@ -153,7 +162,7 @@ public sealed class ClosedLoopTests(PostgresFixture pg)
         Assert.All(messages, m => Assert.Equal(m.TriggerIds.Count, m.TriggerIds.Distinct().Count()));
         var installed = new Dictionary<string, SwitchTable>(await app.InitialTablesAsync(t), StringComparer.Ordinal);
         foreach (var m in messages)
-            foreach (var (k, v) in RoutingApp.Decode(t, m)) installed[k] = v;
+            foreach (var (k, v) in RoutingApp.Decode(t, m, installed)) installed[k] = v;
         RoutingApp.AssertLoopAndHoleFree(t, installed);
         using var client = app.CreateClient();
         Assert.Equal(4, (int)(await RoutingApp.StatusAsync(client, "burst"))["linksDownByOverlay"]!);
@@ -176,7 +185,7 @@ public sealed class ClosedLoopTests(PostgresFixture pg)
         Assert.True(drained.Priority);
         Assert.Equal(0, drained.Plane);
         var installed = new Dictionary<string, SwitchTable>(initial, StringComparer.Ordinal);
-        foreach (var (k, v) in RoutingApp.Decode(t, drained)) installed[k] = v;
+        foreach (var (k, v) in RoutingApp.Decode(t, drained, installed)) installed[k] = v;
         var neighbor = MakeBeforeBreak.Neighbors(t);
         foreach (var leaf in t.Switches.Where(s => s.Tier == SwitchTier.Leaf))
             Assert.DoesNotContain(installed[leaf.Name].Groups.Values, g => g.Members.Any(m => neighbor(leaf.Name, m.Port) == spine.Name));

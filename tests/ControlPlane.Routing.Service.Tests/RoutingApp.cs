@@ -144,19 +144,32 @@ public sealed class RoutingApp(IReadOnlyDictionary<string, string?> settings, Fa
         }.ToByteArray(),
     };
 
-    /// <summary>Decodes and checks every table of a message: version 0, valid for the switch's radix.</summary>
-    public static Dictionary<string, SwitchTable> Decode(FabricTopology t, RoutesComputed m)
+    /// <summary>
+    /// Decodes and checks every table of a message: version 0, valid for the switch's radix. Deltas are applied to the
+    /// tables in <paramref name="held"/> (what a receiver holds from the messages before); the digest check makes sure
+    /// the result is routing's table.
+    /// </summary>
+    public static Dictionary<string, SwitchTable> Decode(FabricTopology t, RoutesComputed m, IReadOnlyDictionary<string, SwitchTable>? held = null)
     {
         var tables = new Dictionary<string, SwitchTable>(StringComparer.Ordinal);
-        foreach (var bytes in m.Tables)
+        void Check(SwitchTable table)
         {
-            var table = TableWire.FromProto(Pb.RouteTable.Parser.ParseFrom(bytes));
             Assert.Equal(0UL, table.Version);
             var sw = t.FindSwitch(table.SwitchName);
             Assert.True(sw >= 0, $"unknown switch {table.SwitchName}");
             var problems = table.Validate(t.Switches[sw].Radix);
             Assert.True(problems.Count == 0, $"{table.SwitchName}: {string.Join("; ", problems)}");
             Assert.True(tables.TryAdd(table.SwitchName, table), $"{table.SwitchName} listed twice");
+        }
+        foreach (var bytes in m.Tables) Check(TableWire.FromProto(Pb.RouteTable.Parser.ParseFrom(bytes)));
+        foreach (var bytes in m.Deltas)
+        {
+            var d = TableCodec.DecodeDelta(bytes);
+            Assert.Equal((ulong)m.RoutingVersion, d.Version);
+            Assert.True(held is not null && held.ContainsKey(d.SwitchName), $"a delta for {d.SwitchName} but no table held for it");
+            var applied = d.ApplyTo(held![d.SwitchName].WithVersion(d.BaseVersion));
+            Assert.True(applied.Applied, $"{d.SwitchName}: {applied.Reason}");
+            Check(applied.Table!.WithVersion(0));
         }
         return tables;
     }

@@ -29,32 +29,57 @@ public sealed class DistributionRoutesComputedConsumer(DistributorRegistry regis
             return;
         }
         var wire = m.Tables ?? [];
+        var deltaWire = m.Deltas ?? [];
         var tables = new SwitchTable[wire.Count];
-        var errors = new string?[wire.Count];
+        var deltas = new TableDelta[deltaWire.Count];
+        var errors = new string?[wire.Count + deltaWire.Count];
         void Decode(int i)
         {
             try
             {
-                tables[i] = TableCodec.DecodeTable(wire[i]);
+                if (i < wire.Count) tables[i] = TableCodec.DecodeTable(wire[i] ?? []);
+                else deltas[i - wire.Count] = TableCodec.DecodeDelta(deltaWire[i - wire.Count] ?? []);
             }
             catch (Exception e) when (e is InvalidProtocolBufferException or FabricInputException)
             {
-                errors[i] = e.Message;
+                errors[i] = (i < wire.Count ? $"tables[{i}] is not a valid fabric.v1.RouteTable: " : $"deltas[{i - wire.Count}] is not a valid fabric.v1.RouteDelta: ") + e.Message;
             }
         }
         // A failure's tables are decoded (and their digests checked) on every core: this is on the convergence path.
-        if (wire.Count < 16) for (var i = 0; i < wire.Count; i++) Decode(i);
-        else Parallel.For(0, wire.Count, Decode);
+        if (errors.Length < 16) for (var i = 0; i < errors.Length; i++) Decode(i);
+        else Parallel.For(0, errors.Length, Decode);
         var bad = Array.FindIndex(errors, e => e is not null);
         if (bad >= 0)
         {
             // A partial set could break make-before-break (a switch would wait for a neighbor's table that never comes).
             d.CountMalformed();
-            logger.LogError("distribution {Fabric}: RoutesComputed v{Routing} refused: tables[{Index}] is not a valid fabric.v1.RouteTable: {Message}", m.Fabric, m.RoutingVersion, bad, errors[bad]);
+            logger.LogError("distribution {Fabric}: RoutesComputed v{Routing} refused: {Message}", m.Fabric, m.RoutingVersion, errors[bad]);
             return;
         }
+        // Deltas are applied to the tables routing sent before (messages are consumed one at a time, in order).
+        var fed = d.Feed.Accept(m.RoutingVersion, tables, deltas);
+        switch (fed.Verdict)
+        {
+            case FeedVerdict.Stale:
+                intake.Count("staleRoutes");
+                logger.LogWarning("distribution {Fabric}: RoutesComputed v{Routing} ignored: {Problem}", m.Fabric, m.RoutingVersion, fed.Problem);
+                return;
+            case FeedVerdict.NeedsFullTables:
+                intake.Count("routesWithoutBase");
+                logger.LogWarning("distribution {Fabric}: RoutesComputed v{Routing} refused ({Problem}); asking routing for complete tables", m.Fabric, m.RoutingVersion, fed.Problem);
+                await context.Publish(new RoutesRequested { Fabric = m.Fabric, Reason = "delta without its base: " + fed.Problem, RequestedAt = time.GetUtcNow() }, context.CancellationToken);
+                return;
+        }
+        tables = [.. fed.Tables];
         d.Computed(m, tables, received);
     }
+}
+
+/// <summary>Routing's messages one at a time, in the order they arrive: deltas build on the message before.</summary>
+public sealed class DistributionRoutesComputedConsumerDefinition : ConsumerDefinition<DistributionRoutesComputedConsumer>
+{
+    /// <summary>One message at a time.</summary>
+    public DistributionRoutesComputedConsumerDefinition() => ConcurrentMessageLimit = 1;
 }
 
 /// <summary>Agent hellos: authenticated, then the session is recorded and the agent brought up to date.</summary>

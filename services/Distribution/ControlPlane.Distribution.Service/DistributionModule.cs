@@ -33,7 +33,7 @@ public static class DistributionModule
         builder.Services.AddHostedService<RoutesRequester>();
         builder.AddBusConsumers(x =>
         {
-            x.AddConsumer<DistributionRoutesComputedConsumer>();
+            x.AddConsumer<DistributionRoutesComputedConsumer>(typeof(DistributionRoutesComputedConsumerDefinition));
             x.AddConsumer<DistributionAgentHelloConsumer>();
             x.AddConsumer<DistributionRouteAckConsumer>();
             x.AddConsumer<DistributionTopologyChangedConsumer>();

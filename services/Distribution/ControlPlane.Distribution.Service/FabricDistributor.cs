@@ -134,6 +134,9 @@ public sealed class FabricDistributor : IAsyncDisposable
         return Math.Max(0, d._topology.Switches.Count - d._released.Count - refusedOnly);
     });
 
+    /// <summary>The tables routing has sent, for turning its deltas back into tables (used by the one consumer of its messages).</summary>
+    public RoutingFeed Feed { get; } = new();
+
     /// <summary>Takes new tables from routing (already decoded).</summary>
     public void Computed(RoutesComputed message, IReadOnlyList<SwitchTable> tables, DateTimeOffset receivedAt)
     {

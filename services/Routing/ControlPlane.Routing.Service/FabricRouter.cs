@@ -80,7 +80,9 @@ internal sealed class FabricRouter : IAsyncDisposable
     private FabricSnapshot? _effective;
     private RoutingResult? _result;
     private SwitchTable?[] _tables = [];
-    private byte[]?[] _wire = []; // protobuf of _tables with version 0, encoded when exported
+    private byte[]?[] _wire = []; // protobuf of _tables with version 0, encoded when first sent whole
+    private SwitchTable?[] _sent = []; // per switch, the table last sent (whole or as a delta): the base of the next delta
+    private long[] _sentVersion = []; // the routing version of the message that carried it
     private static readonly ParallelOptions Parallelism = new() { MaxDegreeOfParallelism = Environment.ProcessorCount };
     private byte[] _downEnds = []; // per link: bit 1 = end A reports its port down, bit 2 = end B
     private bool[] _overlaid = []; // per link: the effective state is the overlay's Down
@@ -236,6 +238,8 @@ internal sealed class FabricRouter : IAsyncDisposable
         _lastVersion = result.Version;
         _tables = tables;
         _wire = wire;
+        _sent = new SwitchTable?[tables.Length];
+        _sentVersion = new long[tables.Length];
         View = new RouterView(topology, tables, result);
 
         // One complete message per plane keeps each message a plane's worth of tables.
@@ -449,7 +453,8 @@ internal sealed class FabricRouter : IAsyncDisposable
             var t = TableExport.ForSwitch(result, ids[i], prev);
             if (prev is not null && prev.Digest.SequenceEqual(t.Digest)) return;
             tables[i] = t;
-            wire[i] = Encode(t);
+            // Whole tables are encoded here, in parallel, only when they will be sent whole; deltas are made when sent.
+            if (!_options.PublishDeltas) wire[i] = Encode(t);
         }
         if (ids.Length < 16) for (var i = 0; i < ids.Length; i++) One(i);
         else Parallel.For(0, ids.Length, Parallelism, One);
@@ -714,8 +719,18 @@ internal sealed class FabricRouter : IAsyncDisposable
 
     private RoutesComputed Message(RoutingResult result, int? plane, bool priority, bool complete, string reason, IReadOnlyList<string> triggers, DateTimeOffset? triggeredAt, IReadOnlyList<int> switches)
     {
-        var tables = new byte[switches.Count][];
-        for (var i = 0; i < tables.Length; i++) tables[i] = _wire[switches[i]] ??= Encode(_tables[switches[i]]!);
+        var tables = new List<byte[]>(switches.Count);
+        List<byte[]>? deltas = null;
+        foreach (var s in switches)
+        {
+            var t = _tables[s]!;
+            if (!complete && _options.PublishDeltas && _sent[s] is { } sent && sent.GroupSize == t.GroupSize)
+                (deltas ??= new(switches.Count)).Add(TableCodec.EncodeDelta(TableDiff.Compute(sent.WithVersion((ulong)_sentVersion[s]), t.WithVersion((ulong)result.Version))));
+            else
+                tables.Add(_wire[s] ??= Encode(t));
+            _sent[s] = t;
+            _sentVersion[s] = result.Version;
+        }
         return new RoutesComputed
         {
             Fabric = _fabric,
@@ -729,6 +744,7 @@ internal sealed class FabricRouter : IAsyncDisposable
             TriggeredAt = triggeredAt,
             ComputedAt = _time.GetUtcNow(),
             Tables = tables,
+            Deltas = deltas ?? [],
         };
     }
 

@@ -25,6 +25,12 @@ public sealed class RoutingServiceOptions
     /// <summary>When false, link-load snapshots are recorded but never move a table. Default true.</summary>
     public bool Adaptive { get; set; } = true;
 
+    /// <summary>
+    /// Send a switch's table as a delta from the one last sent (about 20 times smaller after a failure) instead of whole;
+    /// complete publications are always whole. Off: every message carries full tables, for a consumer that cannot apply deltas.
+    /// </summary>
+    public bool PublishDeltas { get; set; } = true;
+
     /// <summary>Parameters of the congestion loop (defaults from <see cref="ControlPlane.Routing.AdaptivePolicy"/>).</summary>
     public AdaptivePolicyOptions AdaptivePolicy { get; set; } = new();
 

@@ -143,6 +143,14 @@ public sealed record RoutesComputed
 
     /// <summary>Protobuf encodings of <c>fabric.v1.RouteTable</c>, one per switch, version 0.</summary>
     public required IReadOnlyList<byte[]> Tables { get; init; }
+
+    /// <summary>
+    /// Protobuf encodings of <c>fabric.v1.RouteDelta</c>, one per switch not in <see cref="Tables"/>: from the table routing
+    /// last sent for that switch (<c>base_version</c> = the routing version of that message) to this message's
+    /// (<c>version</c> = <see cref="RoutingVersion"/>). A receiver that does not hold that base asks for complete tables
+    /// (<see cref="RoutesRequested"/>). Complete messages carry full tables only.
+    /// </summary>
+    public IReadOnlyList<byte[]> Deltas { get; init; } = [];
 }
 
 /// <summary>

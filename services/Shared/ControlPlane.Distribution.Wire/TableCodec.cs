@@ -43,6 +43,31 @@ public static class TableCodec
         return w.Done();
     }
 
+    /// <summary>A delta as RouteDelta bytes.</summary>
+    public static byte[] EncodeDelta(TableDelta delta)
+    {
+        ArgumentNullException.ThrowIfNull(delta);
+        var bytes = new byte[DeltaSize(delta)];
+        var w = new Writer(bytes);
+        WriteDelta(ref w, delta);
+        return w.Done();
+    }
+
+    /// <summary>Decodes RouteDelta bytes (the digest is checked when the delta is applied).</summary>
+    /// <exception cref="FabricInputException">Malformed bytes, out-of-range values or duplicates, each naming the field.</exception>
+    public static TableDelta DecodeDelta(ReadOnlySpan<byte> bytes)
+    {
+        try
+        {
+            var r = new Reader(bytes, "delta");
+            return ReadDelta(ref r);
+        }
+        catch (NeedsGeneratedParser)
+        {
+            return TableWire.FromProto(Parse(bytes, Protos.Fabric.V1.RouteDelta.Parser, "delta"));
+        }
+    }
+
     /// <summary>Decodes RouteTable bytes; the digest must match the contents.</summary>
     /// <exception cref="FabricInputException">Malformed bytes, out-of-range values, duplicates or a digest mismatch, each naming the field.</exception>
     public static SwitchTable DecodeTable(ReadOnlySpan<byte> bytes)
