@@ -23,6 +23,9 @@ public class UsageErrorTests
     [InlineData(new[] { "get", "links" }, "--fabric", "FABRICCTL_FABRIC")]
     [InlineData(new[] { "get", "links", "--fabric", "prod", "--server", "ftp://x" }, "--server", "http")]
     [InlineData(new[] { "drain", "link", "12", "--fabric", "prod" }, "--reason", "")]
+    [InlineData(new[] { "bench", "convergence", "--warmup", "-1" }, "--warmup", "between 0 and 1000")]
+    [InlineData(new[] { "bench", "convergence", "--failures", "0" }, "--failures", "between 1 and 10000")]
+    [InlineData(new[] { "bench", "convergence", "--radix", "7" }, "--radix", "even number")]
     public async Task Bad_command_lines_exit_2_naming_the_option(string[] args, string option, string reason)
     {
         var r = await CliRunner.RunAsync(args);

@@ -18,6 +18,12 @@ public sealed record ConvergenceBenchmarkOptions
     /// <summary>Link failures injected (each is repaired before the next, so each is measured alone).</summary>
     public int Failures { get; init; } = 100;
 
+    /// <summary>
+    /// Failures injected and repaired first, not counted (reported apart): the first failures after a start run code the
+    /// runtime has not optimized yet (tier-0 JIT), which a control plane that runs for months pays once.
+    /// </summary>
+    public int WarmupFailures { get; init; } = 10;
+
     /// <summary>Switch radix of the MPFT (64: the 16,384-endpoint, 768-switch DeepSeek-V3 fabric).</summary>
     public int Radix { get; init; } = 64;
 
@@ -43,6 +49,7 @@ public sealed record ConvergenceBenchmarkOptions
     public IEnumerable<FieldError> Problems()
     {
         if (Failures is < 1 or > 10_000) yield return new("failures", $"must be between 1 and 10000, got {Failures}");
+        if (WarmupFailures is < 0 or > 1000) yield return new("warmup", $"must be between 0 and 1000, got {WarmupFailures}");
         if (Radix is < 4 or > 128 || Radix % 2 != 0) yield return new("radix", $"must be an even number between 4 and 128, got {Radix}");
         if (AdaptationPeriods is < 0 or > 1000) yield return new("periods", $"must be between 0 and 1000, got {AdaptationPeriods}");
         if (PeriodMs is < 100 or > 60_000) yield return new("periodMs", $"must be between 100 and 60000, got {PeriodMs}");
@@ -92,6 +99,10 @@ public sealed record ConvergenceReport
     public required int Failures { get; init; }
     /// <summary>Failures or repairs that did not converge within the timeout.</summary>
     public required int TimedOut { get; init; }
+    /// <summary>Warm-up failures injected before the measured ones (not counted in the figures).</summary>
+    public int WarmupFailures { get; init; }
+    /// <summary>The warm-up failures' failure -> all acked (cold code: the first failures after start).</summary>
+    public LatencyFigures WarmupFailureToAllAcked { get; init; } = LatencyFigures.Of([]);
     /// <summary>Link failure (port event time) to the last affected agent's ack, as the loop reports it.</summary>
     public required LatencyFigures FailureToAllAcked { get; init; }
     /// <summary>Same, measured by the benchmark: from the injection call to receiving RoutesConverged.</summary>
@@ -191,6 +202,16 @@ public static class ConvergenceBenchmark
         var switches = new List<double>();
         var waves = new List<double>();
         var timedOut = 0;
+        // Warm-up: failures on the same kind of links, measured apart.
+        var warm = new List<double>();
+        for (var i = 0; i < o.WarmupFailures; i++)
+        {
+            var link = candidates[rng.Next(candidates.Length)];
+            if (await loop.InjectAndConvergeAsync(new FaultRequest { Kind = FaultKind.LinkDown, LinkId = link }, o.Timeout, cancellationToken) is var (wev, _)) warm.Add(FailureToAcked(wev));
+            else timedOut++;
+            if (await loop.InjectAndConvergeAsync(new FaultRequest { Kind = FaultKind.LinkUp, LinkId = link }, o.Timeout, cancellationToken) is null) timedOut++;
+        }
+        if (o.WarmupFailures > 0) progress($"{o.WarmupFailures} warm-up failures (not counted): {LatencyFigures.Of(warm)}");
         using var sampler = o.SampleAllocations ? new AllocationSampler() : null;
         sampler?.Start();
         var traffic = o.SampleAllocations ? new BusTrafficSampler() : null;
@@ -229,6 +250,8 @@ public static class ConvergenceBenchmark
             Switches = topology.Switches.Count,
             StartupSeconds = startup,
             Failures = o.Failures,
+            WarmupFailures = o.WarmupFailures,
+            WarmupFailureToAllAcked = LatencyFigures.Of(warm),
             TimedOut = timedOut,
             FailureToAllAcked = LatencyFigures.Of(down),
             InjectionToConvergedEvent = LatencyFigures.Of(downClient),
@@ -267,6 +290,7 @@ public static class ConvergenceBenchmark
         var b = new StringBuilder();
         b.AppendLine($"Convergence of the closed loop ({r.Transport} bus, one process, {r.Processors} cores): {r.Fabric}");
         b.AppendLine(string.Create(inv, $"  startup to first tables on every switch: {r.StartupSeconds:F1} s"));
+        if (r.WarmupFailures > 0) b.AppendLine($"  {r.WarmupFailures} warm-up failures first, not counted:  {r.WarmupFailureToAllAcked}");
         b.AppendLine($"  link failure -> every affected agent acked:   {r.FailureToAllAcked}");
         b.AppendLine($"  injection -> RoutesConverged received:         {r.InjectionToConvergedEvent}");
         b.AppendLine($"  link repair -> every affected agent acked:    {r.RepairToAllAcked}");

@@ -50,17 +50,18 @@ public static class BenchCommands
     {
         var failures = new Option<int>("--failures") { Description = "Link failures injected, one at a time, each repaired before the next", DefaultValueFactory = _ => 100 };
         var radix = new Option<int>("--radix") { Description = "Switch radix of the MPFT (64: 16,384 endpoints, 768 switches)", DefaultValueFactory = _ => 64 };
+        var warmup = new Option<int>("--warmup") { Description = "Failures injected first and reported apart (the first failures after a start run unoptimized code)", DefaultValueFactory = _ => 10 };
         var periods = new Option<int>("--periods") { Description = "Emulation periods watched for the adaptation figures", DefaultValueFactory = _ => 10 };
         var rabbit = new Option<string?>("--rabbitmq") { Description = "Run the bus over this RabbitMQ (amqp://user:pass@host:port/) instead of in memory" };
         var seed = new Option<int>("--seed") { Description = "Seed of the link choice", DefaultValueFactory = _ => 1 };
         var output = CommonOptions.OutputFormat();
         var cmd = new Command("convergence", "The closed loop in this process (inventory, telemetry, routing, distribution, one emulated agent per switch): link failure -> every affected agent acknowledged, p50/p99 over many failures; load vs bound per period");
-        foreach (var o in new Option[] { failures, radix, periods, rabbit, seed, output }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { failures, warmup, radix, periods, rabbit, seed, output }) cmd.Options.Add(o);
         cmd.SetAction(async (r, ct) =>
         {
             var options = new allinone::ControlPlane.AllInOne.ConvergenceBenchmarkOptions
             {
-                Failures = r.GetValue(failures), Radix = r.GetValue(radix), AdaptationPeriods = r.GetValue(periods), RabbitMqUri = r.GetValue(rabbit), Seed = r.GetValue(seed),
+                Failures = r.GetValue(failures), WarmupFailures = r.GetValue(warmup), Radix = r.GetValue(radix), AdaptationPeriods = r.GetValue(periods), RabbitMqUri = r.GetValue(rabbit), Seed = r.GetValue(seed),
             };
             var problems = options.Problems().ToList();
             if (problems.Count > 0) throw new CliUsageException(string.Join("; ", problems.Select(p => $"--{p.Field}: {p.Reason}")));
