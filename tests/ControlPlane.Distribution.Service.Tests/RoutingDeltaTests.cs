@@ -80,4 +80,30 @@ public sealed class RoutingDeltaTests(PostgresFixture pg)
         foreach (var (sw, t) in routing.Tables) Assert.True(agents.Current(sw).SameContents(t), $"{sw} differs from routing's latest table");
         await handle.StopAsync();
     }
+
+    [Fact]
+    public async Task A_restarted_routing_numbering_from_one_again_is_followed_from_its_first_complete_set()
+    {
+        await using var app = await DistributionApp.StartAsync(pg.Server, "rerouting");
+        var (routing, agents, converged) = await ClosedLoopTests.ConvergedFabricAsync(app, "rerouting");
+        await using var _a = agents;
+        await using var _c = converged;
+        var link = ClosedLoopTests.Uplink(routing.Snapshot.Topology, 2);
+        var change = routing.ChangeAsDeltas(routing.Snapshot.WithLink(link, new ElementState(ElementStatus.Down)), priority: true, "port-down");
+        await app.Bus.Publish(change);
+        Assert.Empty((await converged.WaitAsync(change.RoutingVersion)).Lagging);
+
+        // Routing restarts: its versions start from 1 again, below what distribution holds; the link is back meanwhile.
+        var restarted = new RoutingDriver(DistributionApp.SmallFt2("rerouting"));
+        var complete = restarted.Initial();
+        Assert.True(complete.RoutingVersion < 2);
+        await app.Bus.Publish(complete);
+        await DistributionApp.EventuallyAsync(() => restarted.Tables.All(kv => agents.Current(kv.Key).SameContents(kv.Value)), () => "the restarted routing's tables on every agent");
+        // Its next change, as deltas from its own complete set, applies too; nothing was refused on the way.
+        var next = restarted.ChangeAsDeltas(restarted.Snapshot.WithLink(link, new ElementState(ElementStatus.Down)), priority: true, "port-down");
+        await app.Bus.Publish(next);
+        await DistributionApp.EventuallyAsync(() => restarted.Tables.All(kv => agents.Current(kv.Key).SameContents(kv.Value)), () => "the restarted routing's delta on every agent");
+        Assert.Equal(0, app.Status.Intake.GetValueOrDefault("staleRoutes"));
+        Assert.Equal(0, app.Status.Intake.GetValueOrDefault("routesWithoutBase"));
+    }
 }

@@ -24,7 +24,9 @@ public sealed record FeedResult(FeedVerdict Verdict, IReadOnlyList<SwitchTable> 
 /// The tables routing has sent, per switch, with the routing version each was sent at; turns a message of full tables
 /// and deltas (each delta based on the version routing last sent for that switch) back into full tables. A message is
 /// taken whole or not at all: one unknown base refuses it (a partial set would break make-before-break) and nothing
-/// held changes. Messages must be given in the order routing published them; an older one is refused as stale.
+/// held changes. Messages must be given in the order routing published them; an older one is refused as stale, except a
+/// complete one (routing's whole set, as sent at its start or on request): routing numbers its versions from 1 again
+/// when it restarts, and its first complete set must replace what an earlier instance sent.
 /// Not thread-safe: one caller at a time.
 /// </summary>
 public sealed class RoutingFeed
@@ -37,13 +39,14 @@ public sealed class RoutingFeed
     /// <summary>Forgets everything (the next message must carry full tables).</summary>
     public void Clear() => _held.Clear();
 
-    /// <summary>Takes one message of routing version <paramref name="routingVersion"/>.</summary>
-    public FeedResult Accept(long routingVersion, IReadOnlyList<SwitchTable> tables, IReadOnlyList<TableDelta> deltas)
+    /// <summary>Takes one message of routing version <paramref name="routingVersion"/>; <paramref name="complete"/> when it is part of a complete set.</summary>
+    public FeedResult Accept(long routingVersion, bool complete, IReadOnlyList<SwitchTable> tables, IReadOnlyList<TableDelta> deltas)
     {
         ArgumentNullException.ThrowIfNull(tables);
         ArgumentNullException.ThrowIfNull(deltas);
         foreach (var name in tables.Select(t => t.SwitchName).Concat(deltas.Select(d => d.SwitchName)))
         {
+            if (complete) break;
             if (_held.TryGetValue(name, out var h) && h.Version > routingVersion)
                 return new(FeedVerdict.Stale, [], $"{name} already holds routing v{h.Version}, the message is v{routingVersion}");
         }

@@ -57,7 +57,7 @@ public sealed class DistributionRoutesComputedConsumer(DistributorRegistry regis
             return;
         }
         // Deltas are applied to the tables routing sent before (messages are consumed one at a time, in order).
-        var fed = d.Feed.Accept(m.RoutingVersion, tables, deltas);
+        var fed = d.Feed.Accept(m.RoutingVersion, m.Complete, tables, deltas);
         switch (fed.Verdict)
         {
             case FeedVerdict.Stale:
