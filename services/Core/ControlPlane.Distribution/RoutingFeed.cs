@@ -44,9 +44,8 @@ public sealed class RoutingFeed
     {
         ArgumentNullException.ThrowIfNull(tables);
         ArgumentNullException.ThrowIfNull(deltas);
-        foreach (var name in tables.Select(t => t.SwitchName).Concat(deltas.Select(d => d.SwitchName)))
+        foreach (var name in complete ? [] : tables.Select(t => t.SwitchName).Concat(deltas.Select(d => d.SwitchName)))
         {
-            if (complete) break;
             if (_held.TryGetValue(name, out var h) && h.Version > routingVersion)
                 return new(FeedVerdict.Stale, [], $"{name} already holds routing v{h.Version}, the message is v{routingVersion}");
         }
