@@ -52,46 +52,38 @@ public sealed class ConvergenceSuite : IBenchmarkSuite
         // Warm-up failures first, reported apart (the first failures after a start run unoptimized code in every process).
         var warmup = args.Contains("--no-warmup") ? 0 : 10;
         var warm = new List<double>();
-        for (var i = 0; i < warmup; i++)
-        {
-            var link = ids[rng.Next(ids.Length)];
-            try
-            {
-                var d = await loop.InjectAndConvergeAsync(FaultKind.LinkDown, link, timeout: TimeSpan.FromSeconds(20));
-                warm.Add((d.ConvergedAt - (d.TriggeredAt ?? d.ReceivedAt)).TotalMilliseconds);
-                await loop.InjectAndConvergeAsync(FaultKind.LinkUp, link, timeout: TimeSpan.FromSeconds(20));
-            }
-            catch (TimeoutException)
-            {
-                output.WriteLine($"warm-up failure {i + 1} timed out");
-            }
-        }
-        if (warmup > 0) output.WriteLine($"{warmup} warm-up failures (not counted): {Latency.Of(warm)}");
         var down = new List<double>();
         var up = new List<double>();
         var toDistribution = new List<double>();
         var inDistribution = new List<double>();
         var switches = new List<int>();
         var timedOut = 0;
-        for (var i = 0; i < failures; i++)
+        static double Ms(RoutesConverged c) => (c.ConvergedAt - (c.TriggeredAt ?? c.ReceivedAt)).TotalMilliseconds;
+        for (var i = 0; i < warmup + failures; i++)
         {
             var link = ids[rng.Next(ids.Length)];
+            var measured = i >= warmup;
             try
             {
                 var d = await loop.InjectAndConvergeAsync(FaultKind.LinkDown, link, timeout: TimeSpan.FromSeconds(20));
-                down.Add((d.ConvergedAt - (d.TriggeredAt ?? d.ReceivedAt)).TotalMilliseconds);
-                // One machine, one clock: the port event's time (agents' process) against distribution's receipt.
-                if (d.TriggeredAt is { } at) toDistribution.Add((d.ReceivedAt - at).TotalMilliseconds);
-                inDistribution.Add((d.ConvergedAt - d.ReceivedAt).TotalMilliseconds);
-                switches.Add(d.Switches);
+                (measured ? down : warm).Add(Ms(d));
+                if (measured)
+                {
+                    // One machine, one clock: the port event's time (agents' process) against distribution's receipt.
+                    if (d.TriggeredAt is { } at) toDistribution.Add((d.ReceivedAt - at).TotalMilliseconds);
+                    inDistribution.Add((d.ConvergedAt - d.ReceivedAt).TotalMilliseconds);
+                    switches.Add(d.Switches);
+                }
                 var u = await loop.InjectAndConvergeAsync(FaultKind.LinkUp, link, timeout: TimeSpan.FromSeconds(20));
-                up.Add((u.ConvergedAt - (u.TriggeredAt ?? u.ReceivedAt)).TotalMilliseconds);
+                if (measured) up.Add(Ms(u));
             }
             catch (TimeoutException)
             {
-                timedOut++;
+                if (measured) timedOut++;
+                else output.WriteLine($"warm-up failure {i + 1} timed out");
             }
-            if ((i + 1) % 10 == 0) output.WriteLine($"{i + 1}/{failures}: failure -> all acked {Latency.Of(down)}");
+            if (warmup > 0 && i == warmup - 1) output.WriteLine($"{warmup} warm-up failures (not counted): {Latency.Of(warm)}");
+            if (measured && (i - warmup + 1) % 10 == 0) output.WriteLine($"{i - warmup + 1}/{failures}: failure -> all acked {Latency.Of(down)}");
         }
         output.WriteLine($"Convergence across processes (inventory, telemetry, routing, distribution, agents; RabbitMQ, PostgreSQL; {Environment.ProcessorCount} cores), MPFT radix {radix}:");
         if (warmup > 0) output.WriteLine($"  {warmup} warm-up failures first, not counted: {Latency.Of(warm)}");

@@ -70,8 +70,7 @@ public sealed class DistributionRoutesComputedConsumer(DistributorRegistry regis
                 await context.Publish(new RoutesRequested { Fabric = m.Fabric, Reason = "delta without its base: " + fed.Problem, RequestedAt = time.GetUtcNow() }, context.CancellationToken);
                 return;
         }
-        tables = [.. fed.Tables];
-        d.Computed(m, tables, received);
+        d.Computed(m, fed.Tables, received);
     }
 }
 
